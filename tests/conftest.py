@@ -1,0 +1,17 @@
+"""Fixtures shared by every test folder: the local services as real processes."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.azurite import start_azurite
+from tests.support.processes import Service
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """One Azurite blob service for the session; tests use their own containers or run folders."""
+    service = start_azurite(tmp_path_factory.mktemp("azurite"))
+    yield service
+    service.stop()
