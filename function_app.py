@@ -2,10 +2,10 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities import blueprint as activities
-from orchestrators import blueprint as orchestrators
-from triggers import blueprint as triggers
+import activities
+import orchestrators
+import triggers
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
-for blueprint in (triggers, orchestrators, activities):
+for blueprint in (*triggers.BLUEPRINTS, *orchestrators.BLUEPRINTS, *activities.BLUEPRINTS):
     app.register_functions(blueprint)

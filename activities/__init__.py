@@ -1,4 +1,4 @@
-"""Activities: see the package's modules; `blueprint` is what function_app registers."""
-import azure.durable_functions as df
+"""Activities: one thin function per step's I/O; the work lives in tuning.steps."""
+from activities import deployment, storage, training
 
-blueprint = df.Blueprint()
+BLUEPRINTS = (storage.blueprint, training.blueprint, deployment.blueprint)

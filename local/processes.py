@@ -1,8 +1,8 @@
-"""Start the local services the tests talk to as real processes on free ports.
+"""Start local services (Azurite, the emulator, the dev host) as real processes on free ports.
 
-Tests never share a port with a developer's running services: every fixture asks the
-kernel for a free port, starts the process, waits until it accepts connections and
-kills the whole process group afterwards (nothing outlives a test session).
+Used by the demo and by the tests: each service gets a free port (a test never collides with
+a developer's running services), is waited for until it accepts connections, and is stopped
+with its whole process group (nothing outlives the demo or a test session).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:

@@ -1,4 +1,4 @@
-"""Orchestrators: see the package's modules; `blueprint` is what function_app registers."""
-import azure.durable_functions as df
+"""Orchestrators: the deterministic workflow (no I/O, no clock, no randomness)."""
+from orchestrators import monitor, pipeline
 
-blueprint = df.Blueprint()
+BLUEPRINTS = (pipeline.blueprint, monitor.blueprint)

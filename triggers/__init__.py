@@ -1,4 +1,4 @@
-"""Triggers: see the package's modules; `blueprint` is what function_app registers."""
-import azure.durable_functions as df
+"""Triggers: how runs start and are watched (the blob trigger and the HTTP API)."""
+from triggers import blob, http_api
 
-blueprint = df.Blueprint()
+BLUEPRINTS = (blob.blueprint, http_api.blueprint)

@@ -1,30 +1,4 @@
-"""Azurite (blob service only) from the pinned npm package in node_modules/."""
-from __future__ import annotations
+"""Azurite for tests: the demo's own starter (local/azurite.py)."""
+from local.azurite import connection_string, start_azurite
 
-from pathlib import Path
-
-from tests.support.processes import REPO, Service, free_port, start_service
-
-ACCOUNT = "devstoreaccount1"
-KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-def connection_string(port: int) -> str:
-    return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};")
-
-
-def start_azurite(work_dir: Path) -> Service:
-    binary = REPO / "node_modules" / ".bin" / "azurite-blob"
-    if not binary.exists():
-        raise RuntimeError("Azurite is not installed: run `make setup` (npm ci) first")
-    port = free_port()
-    location = work_dir / f"azurite-{port}"
-    location.mkdir(parents=True, exist_ok=True)
-    service = start_service(
-        "azurite",
-        [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(location),
-         "--skipApiVersionCheck", "--loose", "--silent"],
-        port, work_dir)
-    service.extra["connection_string"] = connection_string(port)
-    return service
+__all__ = ["connection_string", "start_azurite"]

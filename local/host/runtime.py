@@ -1,0 +1,122 @@
+"""The dev host process: the app's functions, the durable engine, HTTP and blob polling wired together."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from aiohttp import web
+
+from local.host.blobs import BlobTrigger
+from local.host.durable.activities import execute
+from local.host.durable.api import DurableApi
+from local.host.durable.engine import Engine, SystemClock
+from local.host.durable.store import Store, WorkItem
+from local.host.http import HttpFunctions
+from local.host.indexing import index, load_app
+from local.host.keys import function_key
+from local.host.settings import HostSettings, load_local_settings
+
+log = logging.getLogger("devhost")
+
+_IDLE_WAIT_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class HostOptions:
+    app_dir: Path
+    state_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 7071
+    poll_interval: float = 1.0
+
+
+def _missing_activity(name: str):
+    def run(input_json: str | None) -> str:
+        raise LookupError(f"no activity function named '{name}' in the app")
+    return run
+
+
+class DevHost:
+    def __init__(self, options: HostOptions) -> None:
+        self.options = options
+        load_local_settings(options.app_dir)
+        settings = HostSettings.load(options.app_dir)
+        self.indexed = index(load_app(options.app_dir))
+        key = function_key(options.state_dir)
+        options.state_dir.mkdir(parents=True, exist_ok=True)
+        self.pool = ThreadPoolExecutor(settings.max_concurrent_activities, thread_name_prefix="activity")
+        self.engine = Engine(Store(options.state_dir / "durable.sqlite"), self.indexed.orchestrators,
+                             SystemClock(), self.dispatch)
+        public_host = "127.0.0.1" if options.host in ("0.0.0.0", "::") else options.host
+        self.api = DurableApi(self.engine, key, settings.hub_name, f"http://{public_host}:{options.port}")
+        self.http = HttpFunctions(self.indexed.http, key, self.api.client_json)
+        # Receipts are per host id; derive a stable one from the app folder unless configured.
+        digest = hashlib.sha256(str(options.app_dir.resolve()).encode()).hexdigest()[:12]
+        self.host_id = os.environ.get("AzureFunctionsWebHost__hostid") or f"devhost-{digest}"
+        self.stopping = threading.Event()
+
+    def dispatch(self, work: WorkItem) -> None:
+        activity = self.indexed.activities.get(work.name)
+        self.pool.submit(execute, self.engine, work, activity.run if activity else _missing_activity(work.name))
+
+    def _orchestration_worker(self) -> None:
+        """Process due messages one at a time; sleep until the next timer or a new message."""
+        while not self.stopping.is_set():
+            self.engine.wakeup.clear()
+            try:
+                while self.engine.run_once():
+                    pass
+            except Exception:
+                log.exception("The orchestration worker failed on a message; retrying shortly")
+            due = self.engine.next_due()
+            wait = _IDLE_WAIT_SECONDS if due is None else (due - datetime.now(timezone.utc)).total_seconds()
+            self.engine.wakeup.wait(min(max(wait, 0.01), _IDLE_WAIT_SECONDS))
+
+    def _blob_triggers(self) -> list[BlobTrigger]:
+        """One poller per blob function; one with a bad path or connection is reported and skipped."""
+        triggers = []
+        for function in self.indexed.blobs:
+            try:
+                triggers.append(BlobTrigger(function, self.host_id, self.api.client_json))
+            except (KeyError, ValueError) as exc:
+                log.error("Blob trigger '%s' is disabled: %s", function.name, exc)
+        return triggers
+
+    async def serve(self) -> None:
+        app = web.Application()
+        app.add_routes([*self.http.routes(), *self.api.routes()])
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self.options.host, self.options.port).start()
+        log.info("Dev host on http://%s:%d (task hub %s, state in %s)", self.options.host, self.options.port,
+                 self.api.hub, self.options.state_dir)
+        for function in self.indexed.http:
+            log.info("  %s: [%s] /api/%s (%s)", function.name, ",".join(function.methods or ["*"]),
+                     function.route, function.auth_level)
+        for work in self.engine.pending_work():
+            log.info("Resuming activity '%s' (%s, task %d) interrupted by the last stop", work.name,
+                     work.instance_id, work.task_id)
+            self.dispatch(work)
+        worker = threading.Thread(target=self._orchestration_worker, name="orchestrations", daemon=True)
+        worker.start()
+        pollers = [asyncio.create_task(trigger.run(self.options.poll_interval)) for trigger in self._blob_triggers()]
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("Stopping")
+        for poller in pollers:
+            poller.cancel()
+        self.stopping.set()
+        self.engine.wakeup.set()
+        await runner.cleanup()
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,154 @@
+"""The whole service on one machine: Azurite, the Azure OpenAI emulator and the dev host.
+
+`LocalStack` is what `make demo` and the end-to-end tests both run, so the demo is exactly
+what the tests prove. With AZURE_OPENAI_ENDPOINT set in the environment, the emulator is not
+started and the dev host talks to that real resource (Entra ID through azure-identity, or
+AZURE_OPENAI_API_KEY) with the rest of the AZURE_* settings taken from the environment.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local.azurite import start_azurite
+from local.processes import Service, free_port, start_python_module
+
+CONTAINER = "fine-tuning"
+
+
+@dataclass
+class StackOptions:
+    job_seconds: float = 20.0
+    deploy_seconds: float = 3.0
+    api_key: str = "local-emulator-key"
+    function_key: str = "local-function-key"
+    settle_seconds: float = 2.0
+    poll_min_seconds: float = 1.0
+    poll_max_seconds: float = 4.0
+    emulator_args: tuple[str, ...] = ()
+    app_settings: dict[str, str] = field(default_factory=dict)
+
+
+class LocalStack:
+    def __init__(self, work_dir: Path, options: StackOptions | None = None) -> None:
+        self.work_dir = work_dir
+        self.options = options or StackOptions()
+        self.azurite: Service | None = None
+        self.emulator: Service | None = None
+        self.host: Service | None = None
+        self.host_env: dict[str, str] = {}
+        self.host_port = free_port()
+
+    @property
+    def uses_emulator(self) -> bool:
+        return not os.environ.get("AZURE_OPENAI_ENDPOINT")
+
+    def start(self) -> "LocalStack":
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.azurite = start_azurite(self.work_dir)
+        if self.uses_emulator:
+            self.start_emulator()
+        self.host_env = self._host_env()
+        self.start_host()
+        return self
+
+    def start_emulator(self) -> Service:
+        port = free_port()
+        o = self.options
+        self.emulator = start_python_module("aoai-emulator", "local.aoai", [
+            "--port", str(port), "--api-key", o.api_key, "--job-seconds", str(o.job_seconds),
+            "--deploy-seconds", str(o.deploy_seconds), "--state-dir", str(self.work_dir / "emulator"),
+            *o.emulator_args], port, self.work_dir)
+        return self.emulator
+
+    def start_host(self) -> Service:
+        """Start (or restart) the dev host on the same port and state directory."""
+        self.host = start_python_module("devhost", "local.host", [
+            "--port", str(self.host_port), "--state-dir", str(self.work_dir / "devhost")],
+            self.host_port, self.work_dir, env=self.host_env, timeout=90)
+        return self.host
+
+    def _host_env(self) -> dict[str, str]:
+        o = self.options
+        storage = self.azurite.extra["connection_string"]
+        env = {
+            "AzureWebJobsStorage": storage, "FT_STORAGE": storage, "FT_CONTAINER": CONTAINER,
+            "FT_TASK_HUB": "devhost", "DEVHOST_FUNCTION_KEY": o.function_key,
+            "FT_SETTLE_SECONDS": str(o.settle_seconds), "FT_POLL_MIN_SECONDS": str(o.poll_min_seconds),
+            "FT_POLL_MAX_SECONDS": str(o.poll_max_seconds),
+        }
+        if self.uses_emulator:
+            url = self.emulator.url
+            env.update({
+                "AZURE_OPENAI_ENDPOINT": url, "AZURE_OPENAI_API_KEY": o.api_key, "FT_EMULATOR_TOKEN": o.api_key,
+                "AZURE_RESOURCE_MANAGER_ENDPOINT": url, "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000",
+                "AZURE_RESOURCE_GROUP": "local", "AZURE_OPENAI_ACCOUNT": "emulator",
+            })
+        return {**env, **o.app_settings}
+
+    def stop(self) -> None:
+        for service in (self.host, self.emulator, self.azurite):
+            if service is not None:
+                service.stop()
+
+    # -- talking to the running stack -------------------------------------------------------
+
+    def container(self):
+        from azure.storage.blob import BlobServiceClient
+        service = BlobServiceClient.from_connection_string(self.azurite.extra["connection_string"])
+        container = service.get_container_client(CONTAINER)
+        if not container.exists():
+            container.create_container()
+        return container
+
+    def upload_run(self, run: str, files: dict[str, bytes]) -> None:
+        """Drop files into `incoming/<run>/`, as a user does (the blob trigger starts the run)."""
+        for name, data in files.items():
+            self.put_blob(f"incoming/{run}/{name}", data)
+
+    def put_blob(self, path: str, data: bytes) -> None:
+        self.container().upload_blob(path, data, overwrite=True)
+
+    def api(self, method: str, route: str, body: Any = None, key: str | None = "default",
+            content_type: str = "application/json") -> tuple[int, Any]:
+        """Call the dev host's HTTP API; `key=None` sends no function key; bytes are sent as they are."""
+        headers = {"Content-Type": content_type}
+        if key is not None:
+            headers["x-functions-key"] = self.options.function_key if key == "default" else key
+        data = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else None
+        url = route if route.startswith("http") else f"{self.host.url}/api/{route}"
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            try:
+                return error.code, json.loads(raw) if raw else None
+            except json.JSONDecodeError:
+                return error.code, raw.decode(errors="replace")
+
+    def wait_for_run(self, run: str, timeout: float = 300.0, on_update=None,
+                     until=lambda run: run.get("runtime_status") in ("Completed", "Failed", "Terminated")) -> dict:
+        deadline = time.monotonic() + timeout
+        last: dict = {}
+        while time.monotonic() < deadline:
+            status, body = self.api("GET", f"runs/{run}")
+            if status == 200:
+                last = body
+                if on_update:
+                    on_update(body)
+                if until(body):
+                    return body
+            time.sleep(0.5)
+        raise TimeoutError(f"run {run} did not finish within {timeout:.0f}s; last status: {last}")
+
+    def read_blob(self, path: str) -> bytes:
+        return self.container().download_blob(path).readall()

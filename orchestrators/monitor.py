@@ -1,0 +1,44 @@
+"""Watching a fine-tuning job for hours or days without an ever-growing history.
+
+The monitor polls the job with durable timers and exponential backoff, publishes progress in
+its custom status, and restarts itself with continue-as-new every POLLS_PER_GENERATION polls,
+so its history stays bounded whatever the job's length. The parent races it against the
+deadline and the cancel event.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import azure.durable_functions as df
+from pydantic import BaseModel
+
+from orchestrators.policies import POLLS_PER_GENERATION, SERVICE_RETRY, backoff
+
+blueprint = df.Blueprint()
+MONITOR = "monitor_fine_tune"
+
+
+class MonitorInput(BaseModel):
+    job_id: str
+    interval_seconds: float
+    max_interval_seconds: float
+    polls: int = 0
+
+
+@blueprint.orchestration_trigger(context_name="context")
+def monitor_fine_tune(context: df.DurableOrchestrationContext):
+    watch = MonitorInput.model_validate(context.get_input())
+    for _ in range(POLLS_PER_GENERATION):
+        outcome = yield context.call_activity_with_retry("get_job_status", SERVICE_RETRY, watch.job_id)
+        status = outcome.get("result")
+        if status is None or status["status"] in ("succeeded", "failed", "cancelled"):
+            return outcome
+        context.set_custom_status({"stage": "training", "polls": watch.polls + 1, "progress": status["progress"],
+                                   "job": {"id": status["id"], "status": status["status"],
+                                           "trained_tokens": status.get("trained_tokens")},
+                                   "updated": context.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%SZ")})
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=watch.interval_seconds))
+        watch = watch.model_copy(update={
+            "polls": watch.polls + 1,
+            "interval_seconds": backoff(watch.interval_seconds, watch.max_interval_seconds)})
+    context.continue_as_new(watch.model_dump())

@@ -1,0 +1,99 @@
+"""The dev host's parts without a process: settings, routes, blob paths, the client binding, restart."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import azure.durable_functions as df
+import azure.functions as func
+import pytest
+
+from local.host.blobs import BlobPath
+from local.host.durable.api import DurableApi, input_json
+from local.host.durable.engine import Engine
+from local.host.durable.store import Store, WorkItem
+from local.host.durable.testing import DEFAULT_START, VirtualClock
+from local.host.http import route_paths
+from local.host.indexing import index
+from local.host.settings import HostSettings, load_local_settings, resolve
+from tests.host.sample_app.function_app import app
+
+SAMPLE_APP = Path(__file__).parent / "sample_app"
+
+
+def test_local_settings_fill_the_environment_without_overriding_it(tmp_path, monkeypatch):
+    (tmp_path / "local.settings.json").write_text(json.dumps({"Values": {"DH_A": "file", "DH_B": "file"}}))
+    monkeypatch.setenv("DH_A", "env")
+    monkeypatch.delenv("DH_B", raising=False)
+    load_local_settings(tmp_path)
+    assert resolve("%DH_A%/%DH_B%/x") == "env/file/x"
+    monkeypatch.delenv("DH_B")
+    with pytest.raises(KeyError, match="DH_B"):
+        resolve("%DH_B%")
+
+
+def test_host_json_settings(monkeypatch):
+    monkeypatch.setenv("SAMPLE_TASK_HUB", "Hub1")
+    assert HostSettings.load(SAMPLE_APP) == HostSettings(hub_name="Hub1", max_concurrent_activities=2)
+
+
+def test_the_app_is_indexed_from_its_own_metadata():
+    indexed = index(app)
+    assert {(f.name, f.route, tuple(f.methods or ()), f.auth_level, f.client_param) for f in indexed.http} >= {
+        ("hello", "hello/{name}", ("GET",), "anonymous", None),
+        ("echo", "echo/{item}", ("POST", "PUT"), "function", None),
+        ("start", "start/{name}/{id}", ("POST",), "function", "client")}
+    [blob] = indexed.blobs
+    assert (blob.path, blob.connection, blob.param, blob.client_param) == (
+        "%SAMPLE_CONTAINER%/incoming/{run}/{name}", "AzureWebJobsStorage", "blob", "client")
+    assert {"sequence", "parent", "counter"} <= set(indexed.orchestrators)
+    assert indexed.activities["add"].run('{"a": 1, "b": 2}') == "3"
+
+
+def test_route_templates():
+    assert route_paths("runs/{id}/cancel") == ["/api/runs/{id}/cancel"]
+    assert route_paths("runs/{id:int}") == ["/api/runs/{id}"]
+    assert route_paths("runs/{id?}") == ["/api/runs", "/api/runs/{id}"]
+    assert route_paths("files/{*rest}") == ["/api/files/{rest:.*}"]
+
+
+def test_blob_paths(monkeypatch):
+    monkeypatch.setenv("DH_CONTAINER", "fine-tuning")
+    path = BlobPath.parse("%DH_CONTAINER%/incoming/{run}/{name}")
+    assert (path.container, path.prefix) == ("fine-tuning", "incoming/")
+    assert path.pattern.fullmatch("incoming/r1/training.jsonl").groupdict() == {"run": "r1", "name": "training.jsonl"}
+    assert path.pattern.fullmatch("incoming/r1/deeper/x") is None
+
+
+def test_inputs_from_the_sdk_and_from_other_callers_mean_the_same():
+    assert input_json(json.dumps(json.dumps({"a": 1}))) == json.dumps({"a": 1})
+    assert input_json(json.dumps({"a": 1})) == json.dumps({"a": 1})
+    assert input_json(json.dumps("plain text")) == json.dumps("plain text")
+    assert input_json("") is None
+
+
+def test_the_client_binding_drives_the_sdk_client():
+    api = DurableApi(Engine(Store(), {}, VirtualClock(DEFAULT_START), print), "k1", "Hub", "http://127.0.0.1:7071")
+    client = df.DurableOrchestrationClient(api.client_json())
+    request = func.HttpRequest("POST", "http://example.test:8080/api/runs", body=b"")
+    response = client.create_check_status_response(request, "run-1")
+    urls = json.loads(response.get_body())
+    assert urls["statusQueryGetUri"] == ("http://example.test:8080/runtime/webhooks/durabletask/instances/run-1"
+                                         "?taskHub=Hub&connection=Storage&code=k1")
+    assert client._orchestration_bindings.rpc_base_url == "http://127.0.0.1:7071/durabletask/"
+
+
+def test_unfinished_activity_work_survives_a_restart(tmp_path):
+    """An activity dispatched but not completed when the process died is dispatched again."""
+    orchestrators = index(app).orchestrators
+    dispatched: list[WorkItem] = []
+    first = Engine(Store(tmp_path / "state.sqlite"), orchestrators, VirtualClock(DEFAULT_START), dispatched.append)
+    first.start("sequence", "i1", "0")
+    assert first.run_once() and [work.name for work in dispatched] == ["add"]
+    restarted = Engine(Store(tmp_path / "state.sqlite"), orchestrators, VirtualClock(DEFAULT_START), print)
+    [again] = restarted.pending_work()
+    assert (again.instance_id, again.task_id, again.input) == ("i1", 0, json.dumps({"a": 0, "b": 1}))
+    restarted.complete_activity(again, "1")
+    restarted.complete_activity(again, "1")  # a duplicate completion is ignored
+    assert restarted.run_once() and not restarted.run_once()
+    assert [work.task_id for work in restarted.pending_work()] == [1]

@@ -1,0 +1,75 @@
+"""Start the Azure OpenAI emulator (local/aoai) as a real process, and steer it.
+
+`start_emulator` returns a processes.Service with the API key in `service.extra["api_key"]`;
+`EmulatorAdmin` wraps the `/_emulator/` admin routes so tests read state and set faults
+through one typed client instead of hand-built HTTP calls.
+"""
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from tests.support.processes import Service, free_port, start_python_module
+
+
+def start_emulator(work_dir: Path, *, api_key: str = "test-key", job_seconds: float = 2.0,
+                   deploy_seconds: float = 1.0, extra_args: Sequence[str] = (),
+                   env: dict[str, str] | None = None) -> Service:
+    port = free_port()
+    args = ["--host", "127.0.0.1", "--port", str(port), "--api-key", api_key, "--job-seconds", str(job_seconds),
+            "--deploy-seconds", str(deploy_seconds), *extra_args]
+    service = start_python_module("aoai-emulator", "local.aoai", args, port, work_dir, env)
+    service.extra["api_key"] = api_key
+    return service
+
+
+class EmulatorAdmin:
+    """A small client for the emulator's admin routes (they need the API key too)."""
+
+    def __init__(self, url: str, api_key: str) -> None:
+        self._url = url.rstrip("/")
+        self._api_key = api_key
+
+    @classmethod
+    def of(cls, service: Service) -> "EmulatorAdmin":
+        """The admin client of an emulator started by start_emulator."""
+        return cls(service.url, service.extra["api_key"])
+
+    def _call(self, method: str, route: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self._url}/_emulator/{route}", data=data, method=method,
+                                         headers={"api-key": self._api_key, "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def state(self) -> dict[str, Any]:
+        """{"files": [...], "uploads": [...], "jobs": [...], "deployments": [...], "faults": {...}}."""
+        return self._call("GET", "state")
+
+    def reset(self) -> None:
+        self._call("POST", "reset", {})
+
+    def set_faults(self, *, groups: Mapping[str, Mapping[str, float]] | None = None,
+                   retry_after_ms: int | None = None) -> dict[str, Any]:
+        """groups: {"files"|"jobs"|"chat"|"arm"|"all": {"rate_429"|"rate_500"|"rate_503"|"rate_disconnect": p}}."""
+        body: dict[str, Any] = {"groups": dict(groups or {})}
+        if retry_after_ms is not None:
+            body["retry_after_ms"] = retry_after_ms
+        return self._call("POST", "faults", body)
+
+    def clear_faults(self) -> dict[str, Any]:
+        return self.set_faults(groups={"all": {"rate_429": 0, "rate_500": 0, "rate_503": 0, "rate_disconnect": 0}})
+
+    def fail_next_job(self, count: int = 1, code: str = "internal_error",
+                      message: str = "The fine-tuning job failed (injected by the emulator).") -> dict[str, Any]:
+        return self._call("POST", "jobs/fail-next", {"count": count, "code": code, "message": message})
+
+    def deployment_not_ready_seconds(self, seconds: float, deployment: str | None = None) -> dict[str, Any]:
+        """Keep answering DeploymentNotReady `seconds` after Succeeded: one deployment, or all later ones."""
+        body: dict[str, Any] = {"seconds": seconds}
+        if deployment is not None:
+            body["deployment"] = deployment
+        return self._call("POST", "deployments/not-ready", body)

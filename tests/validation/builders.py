@@ -1,0 +1,73 @@
+"""Small builders of datasets for the validation tests."""
+from __future__ import annotations
+
+import io
+import json
+import random
+
+from tuning.validation import ValidationReport, validate_stream
+
+WORDS = (
+    "the model answers questions about data and tokens while users ask why "
+    "café naïve straße 東京 数据 данные χρόνος 🙂 🚀 x=1; {json} <tag> 2026 3.14 'quoted' \"double\""
+).split()
+
+
+def chat(*turns: tuple[str, str], system: str | None = "You are terse.", **extra: object) -> dict:
+    """A chat example from (role, content) pairs, with an optional system message first."""
+    messages = [{"role": "system", "content": system}] if system is not None else []
+    messages += [{"role": role, "content": content} for role, content in turns]
+    return {"messages": messages, **extra}
+
+
+def simple(index: int = 0) -> dict:
+    return chat(("user", f"question {index}?"), ("assistant", f"answer {index}."))
+
+
+def preference(index: int = 0) -> dict:
+    return {
+        "input": {"messages": [{"role": "user", "content": f"question {index}?"}]},
+        "preferred_output": [{"role": "assistant", "content": f"good answer {index}"}],
+        "non_preferred_output": [{"role": "assistant", "content": f"bad answer {index}"}],
+    }
+
+
+def jsonl(examples: list[object]) -> bytes:
+    return "".join(json.dumps(example, ensure_ascii=False) + "\n" for example in examples).encode()
+
+
+def with_padding(*lines: object, base=simple, count: int = 10) -> bytes:
+    """The given examples (dicts, or raw bytes/str lines) after `count` valid ones, so
+    file-level rules such as too_few_examples stay quiet."""
+    out = jsonl([base(index) for index in range(count)])
+    for line in lines:
+        if isinstance(line, bytes):
+            out += line + b"\n"
+        elif isinstance(line, str):
+            out += line.encode() + b"\n"
+        else:
+            out += jsonl([line])
+    return out
+
+
+def validate_bytes(data: bytes, **options: object) -> ValidationReport:
+    options.setdefault("workers", 1)
+    return validate_stream(io.BytesIO(data), "test.jsonl", options.pop("model", "gpt-4o"), **options)
+
+
+def random_text(rng: random.Random, low: int, high: int) -> str:
+    return " ".join(rng.choices(WORDS, k=rng.randint(low, high)))
+
+
+def random_chat(rng: random.Random) -> dict:
+    """A lab-compatible chat example: only role/content/name string fields."""
+    messages = []
+    if rng.random() < 0.8:
+        messages.append({"role": "system", "content": random_text(rng, 1, 30)})
+    for _ in range(rng.randint(1, 3)):
+        user = {"role": "user", "content": random_text(rng, 1, 40)}
+        if rng.random() < 0.3:
+            user["name"] = rng.choice(["alice", "bob_2", "Zoë"])
+        messages.append(user)
+        messages.append({"role": "assistant", "content": random_text(rng, 1, 60)})
+    return {"messages": messages}

@@ -1,0 +1,34 @@
+"""An independent copy of the original lab's token counting (the notebook's code), the baseline
+the validator's counts must equal exactly. Kept verbatim apart from the encoding parameter."""
+from __future__ import annotations
+
+import json
+
+
+def num_tokens_from_messages(encoding, messages, tokens_per_message=3, tokens_per_name=1):
+    num_tokens = 0
+    for message in messages:
+        num_tokens += tokens_per_message
+        for key, value in message.items():
+            num_tokens += len(encoding.encode(value))
+            if key == "name":
+                num_tokens += tokens_per_name
+    num_tokens += 3
+    return num_tokens
+
+
+def num_assistant_tokens_from_messages(encoding, messages):
+    num_tokens = 0
+    for message in messages:
+        if message["role"] == "assistant":
+            num_tokens += len(encoding.encode(message["content"]))
+    return num_tokens
+
+
+def lab_counts(encoding, path):
+    """(total, assistant) per example, loading the file the way the lab did."""
+    dataset = [json.loads(line) for line in open(path)]
+    return [
+        (num_tokens_from_messages(encoding, example["messages"]), num_assistant_tokens_from_messages(encoding, example["messages"]))
+        for example in dataset
+    ]
