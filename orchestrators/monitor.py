@@ -18,6 +18,11 @@ blueprint = df.Blueprint()
 MONITOR = "monitor_fine_tune"
 
 
+def monitor_instance_id(run_instance_id: str, attempt: str) -> str:
+    """Derived from the run and its attempt, so the API can find the monitor of a run."""
+    return f"{run_instance_id}:monitor:{attempt}"
+
+
 class MonitorInput(BaseModel):
     job_id: str
     interval_seconds: float

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import azure.durable_functions as df
 
-from orchestrators.monitor import MONITOR, MonitorInput
+from orchestrators.monitor import MONITOR, MonitorInput, monitor_instance_id
 from orchestrators.policies import DEPLOYMENT_POLLS, FILE_POLLS, SHORT_WAIT_CAP_SECONDS, SMOKE_TEST_ATTEMPTS, backoff
 from orchestrators.run_state import Cancelled, RunState, StageFailed, Steps
 from tuning.payloads import (DeployInput, ReportInput, ResolveInput, RunPlan, RunRequest, SmokeInput, SubmitInput,
@@ -138,7 +138,7 @@ def monitor(run: RunState, job_id: str, plan: RunPlan) -> Steps:
     watcher = context.call_sub_orchestrator(MONITOR, MonitorInput(
         job_id=job_id, interval_seconds=plan.options.poll_min_seconds,
         max_interval_seconds=plan.options.poll_max_seconds).model_dump(),
-        instance_id=f"{context.instance_id}:monitor:{run.attempt}")
+        instance_id=monitor_instance_id(context.instance_id, run.attempt))
     deadline_timer = context.create_timer(deadline)
     winner = yield context.task_any([watcher, deadline_timer, run.cancel])
     if winner is run.cancel:

@@ -71,8 +71,8 @@ class RunState:
             last.update(status=status, finished=iso(self.context), seconds=round(elapsed.total_seconds(), 3))
 
     def publish(self, **extra: Any) -> None:
-        self.context.set_custom_status({"stage": self.stage, "job": self.job, "progress": self.progress,
-                                        "updated": iso(self.context), **extra})
+        self.context.set_custom_status({"stage": self.stage, "attempt": self.attempt, "job": self.job,
+                                        "progress": self.progress, "updated": iso(self.context), **extra})
 
     def track_job(self, status: dict[str, Any]) -> None:
         self.job = {"id": status["id"], "status": status["status"], "trained_tokens": status.get("trained_tokens")}

@@ -16,7 +16,7 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
-from orchestrators.monitor import MONITOR
+from orchestrators.monitor import monitor_instance_id
 from orchestrators.pipeline import PIPELINE
 from orchestrators.policies import APPROVAL_EVENT, CANCEL_EVENT
 from triggers.problems import Problem, json_response
@@ -100,9 +100,9 @@ def parse_body(req: func.HttpRequest, schema: type[Body], required: bool = True)
 def handled(handler):
     """Turn Problems (and the domain's input errors) into problem+json responses."""
     @functools.wraps(handler)
-    async def wrapper(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    async def wrapper(*args: Any, **bindings: Any) -> func.HttpResponse:
         try:
-            return await handler(req, client)
+            return await handler(*args, **bindings)
         except Problem as problem:
             return problem.response()
         except (PathError, OptionsError, UnknownModelError) as error:
@@ -156,22 +156,15 @@ async def list_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient
 @blueprint.durable_client_input(client_name="client")
 @handled
 async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    """One run. While training, progress comes from the monitor's own status."""
+    """One run. While training, job status and progress come from the monitor's own status."""
     status = await existing_run(client, req.route_params["id"])
     run = describe(status)
-    if run["stage"] == "training" and is_active(status):
-        attempt = (status.input_ or {}) if isinstance(status.input_, dict) else {}
-        monitor = await _latest_monitor(client, status.instance_id)
+    custom = status.custom_status if isinstance(status.custom_status, dict) else {}
+    if run["stage"] == "training" and is_active(status) and custom.get("attempt"):
+        monitor = await current_status(client, monitor_instance_id(status.instance_id, custom["attempt"]))
         if monitor is not None and isinstance(monitor.custom_status, dict):
             run.update({key: monitor.custom_status.get(key) for key in ("job", "progress", "updated", "polls")})
-        run["input"] = {key: attempt.get(key) for key in ("source", "training", "validation")}
     return json_response(run)
-
-
-async def _latest_monitor(client: df.DurableOrchestrationClient, instance: str):
-    monitors = [s for s in await client.get_status_all()
-                if s.name == MONITOR and (s.instance_id or "").startswith(f"{instance}:monitor:")]
-    return max(monitors, key=lambda s: s.created_time, default=None)
 
 
 @blueprint.route(route="runs/{id}/cancel", methods=["POST"])
@@ -202,9 +195,8 @@ async def approve_run(req: func.HttpRequest, client: df.DurableOrchestrationClie
 
 
 @blueprint.route(route="validate", methods=["POST"])
-@blueprint.durable_client_input(client_name="client")
 @handled
-async def validate_http(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+async def validate_http(req: func.HttpRequest) -> func.HttpResponse:
     """Validate a blob (JSON body) or a small JSONL body, without starting anything."""
     content_type = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
     model = req.params.get("model")

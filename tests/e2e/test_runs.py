@@ -56,6 +56,8 @@ def test_a_blob_drop_ends_deployed_smoke_tested_and_reported(stack, emulator):
     assert len(jobs_of(emulator, "drop")) == 1
     assert len(uploads_named(emulator, TRAINING)) == 1 and len(uploads_named(emulator, VALIDATION)) == 1
     assert len(attempts_of(stack, "drop")) == 1
+    listed = [item for item in stack.api("GET", "runs")[1]["runs"] if item["run"] == "drop"]
+    assert len(listed) == 1 and listed[0]["result"] == "succeeded"
 
 
 def test_invalid_data_ends_with_a_report_naming_the_lines_and_uploads_nothing(stack, emulator):
@@ -140,7 +142,8 @@ def test_validate_endpoint_checks_a_blob_or_an_inline_body(stack):
 
 def test_killing_the_host_during_training_repeats_no_side_effect(stack, emulator):
     stack.upload_run("crash", {"training.jsonl": TRAINING, "validation.jsonl": VALIDATION})
-    stack.wait_for_run("crash", timeout=120, until=at_stage("training"))
+    training = stack.wait_for_run("crash", timeout=120, until=lambda run: (run.get("progress") or {}).get("step"))
+    assert training["stage"] == "training" and training["job"]["id"].startswith("ftjob-")  # progress is visible
     stack.host.stop(signal.SIGKILL)
     time.sleep(1)
     stack.start_host()

@@ -169,3 +169,16 @@ def test_cancel_moves_a_running_job_to_cancelled(clients, admin):
 def test_dataset_blob_payload_round_trips():
     blob = DatasetBlob(kind="training", path="incoming/a/training.jsonl", sha256="0" * 64, size=3)
     assert DatasetBlob.model_validate(blob.dump()) == blob
+
+
+def test_large_datasets_go_through_the_uploads_api_and_are_reused_too(clients, admin):
+    from tuning.fine_tuning import upload_dataset
+    upload_run(clients, "big", {"training.jsonl": SAMPLE / "training.jsonl"})
+    dataset = DatasetBlob.model_validate(resolve("big")["datasets"][0])
+    first = upload_dataset(clients.openai, dataset, clients.store.open_stream, threshold=100, part_size=1024)
+    state = admin.state()
+    assert len(state["uploads"]) == 1 and state["uploads"][0]["file_id"] == first.id
+    assert state["uploads"][0]["bytes"] == dataset.size > 1024  # several parts
+    wait_processed([first.id])
+    again = upload_dataset(clients.openai, dataset, clients.store.open_stream, threshold=100, part_size=1024)
+    assert again.reused and again.id == first.id and len(admin.state()["uploads"]) == 1
