@@ -4,6 +4,8 @@ Per example: 3 per message, plus the tokens of each string field among role, con
 plus 1 per name, plus 3. Non-string fields (weight, tool_calls, ...) add nothing. Content given
 as a list of parts counts each text part's tokens; image parts count 0 text tokens (the formula
 cannot price an image; the report counts images separately so the estimate is read as text-only).
+A preference (DPO) example is counted as one message list: the prompt, then both outputs; the
+lab had no DPO data, and this is the conservative reading for the per-example limit.
 
 Text is encoded with `encode_ordinary`, which tiktoken documents as equal to
 `encode(text, disallowed_special=())`: text such as "<|endoftext|>" is counted as ordinary
@@ -51,10 +53,8 @@ class TokenCounter:
                 self._cache[text] = count
         return count
 
-    def content(self, content: object) -> tuple[int, int]:
-        """(tokens, images) of a message's content: a string, a list of parts, or absent."""
-        if isinstance(content, str):
-            return self.text(content), 0
+    def parts(self, content: object) -> tuple[int, int]:
+        """(tokens, images) of content that is not a string: a list of parts, or absent."""
         tokens = images = 0
         if isinstance(content, list):
             for part in content:
@@ -72,10 +72,10 @@ class TokenCounter:
         for message in messages:
             role = message["role"]
             content = message.get("content")
-            if type(content) is str:  # the common case, without the tuple of content()
+            if type(content) is str:
                 content_tokens = text(content)
             else:
-                content_tokens, content_images = self.content(content)
+                content_tokens, content_images = self.parts(content)
                 images += content_images
             total += TOKENS_PER_MESSAGE + text(role) + content_tokens
             if role == "assistant":
