@@ -148,6 +148,8 @@ def monitor(run: RunState, job_id: str, plan: RunPlan) -> Steps:
                                                "hours (FT_JOB_TIMEOUT_HOURS); it was cancelled")
     deadline_timer.cancel()
     outcome = watcher.result
+    if isinstance(outcome, Exception):
+        raise StageFailed("monitor_failed", f"watching job {job_id} failed: {outcome}")
     if outcome.get("failure"):
         raise StageFailed(outcome["failure"]["code"], outcome["failure"]["message"])
     final = outcome["result"]

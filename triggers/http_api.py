@@ -163,7 +163,8 @@ async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
     if run["stage"] == "training" and is_active(status) and custom.get("attempt"):
         monitor = await current_status(client, monitor_instance_id(status.instance_id, custom["attempt"]))
         if monitor is not None and isinstance(monitor.custom_status, dict):
-            run.update({key: monitor.custom_status.get(key) for key in ("job", "progress", "updated", "polls")})
+            progress_keys = ("job", "progress", "updated", "polls", "last_error")
+            run.update({key: monitor.custom_status.get(key) for key in progress_keys})
     return json_response(run)
 
 

@@ -276,3 +276,20 @@ def test_monitor_history_stays_bounded_on_a_long_job():
     assert len(result.history) < 120  # the parent's history does not grow with the polls
     # one generation at most: 8 events per poll (scheduled, completed, timer created, fired, 2 episodes)
     assert len(harness.store.history(monitors[0])) <= 8 * POLLS_PER_GENERATION + 8
+
+
+def test_a_status_outage_during_training_does_not_end_the_run():
+    fake = FakeAzure(job_polls=12)
+    answer = fake.get_job_status
+
+    def flaky(job_id):
+        if 3 <= fake.polls < 9:  # every attempt of two polls fails, retries included
+            fake.polls += 1
+            raise ConnectionError("service unavailable")
+        return answer(job_id)
+
+    fake.get_job_status = flaky
+    _, result = run(fake)
+    assert result.output["status"] == "succeeded"
+    failures = [call for call in result.calls("get_job_status") if call.error]
+    assert len(failures) >= 5  # the durable retry policy ran out at least once, and the monitor went on
