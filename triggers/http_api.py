@@ -130,10 +130,16 @@ async def start_run_http(req: func.HttpRequest, client: df.DurableOrchestrationC
         if not store.exists(path):
             raise Problem(422, f"blob {path!r} does not exist in container {store.name!r}")
     instance = instance_id(run)
+    conflict = Problem(409, f"run {run!r} is already in progress as {instance}", instance_id=instance)
     if is_active(await current_status(client, instance)):
-        raise Problem(409, f"run {run!r} is already in progress as {instance}", instance_id=instance)
-    await start_run(client, RunRequest(run=run, source="http", training=body.training, validation=body.validation,
-                                       options=body.options))
+        raise conflict
+    try:
+        await start_run(client, RunRequest(run=run, source="http", training=body.training,
+                                           validation=body.validation, options=body.options))
+    except Exception:
+        if is_active(await current_status(client, instance)):  # another start won the race
+            raise conflict from None
+        raise
     log.info("run %s: started %s over HTTP", run, instance)
     return client.create_check_status_response(req, instance)
 

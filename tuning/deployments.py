@@ -13,10 +13,11 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.cognitiveservices.models import Deployment, DeploymentModel, DeploymentProperties, Sku
 
+from tuning.errors import service_error_code
 from tuning.fine_tuning import Client
 from tuning.payloads import DeployInput, DeploymentStatus, SmokeResult
 
-NOT_READY_CODES = {"DeploymentNotFound", "DeploymentNotReady", "404"}
+NOT_READY_CODES = {"DeploymentNotFound", "DeploymentNotReady", "http_404"}
 
 
 class DeploymentTarget:
@@ -62,7 +63,7 @@ def smoke_test(client: Client, deployment: str, messages: list[dict[str, str]]) 
     try:
         completion = client.chat.completions.create(model=deployment, messages=messages, max_tokens=200)
     except (openai.NotFoundError, openai.BadRequestError) as error:
-        code = _error_code(error)
+        code = service_error_code(error)
         if code in NOT_READY_CODES or isinstance(error, openai.NotFoundError):
             return SmokeResult(ok=False, retryable=True, code=code)
         raise
@@ -71,8 +72,3 @@ def smoke_test(client: Client, deployment: str, messages: list[dict[str, str]]) 
         if completion.usage else None
     return SmokeResult(ok=True, answer=completion.choices[0].message.content, latency_ms=latency_ms, usage=usage)
 
-
-def _error_code(error: openai.APIStatusError) -> str:
-    body = error.body if isinstance(error.body, dict) else {}
-    inner = body.get("error", body) if isinstance(body, dict) else {}
-    return str((inner or {}).get("code") or error.status_code)

@@ -49,7 +49,7 @@ def as_failure(error: BaseException) -> Failure | None:
     if is_transient(error):
         return None
     if isinstance(error, openai.APIStatusError):
-        return Failure(code=_openai_code(error), message=_short(error.message))
+        return Failure(code=service_error_code(error), message=_short(error.message))
     if isinstance(error, HttpResponseError):
         code = getattr(getattr(error, "error", None), "code", None) or f"http_{error.status_code}"
         return Failure(code=code, message=_short(str(error.message or error)))
@@ -58,10 +58,12 @@ def as_failure(error: BaseException) -> Failure | None:
     return None
 
 
-def _openai_code(error: openai.APIStatusError) -> str:
+def service_error_code(error: openai.APIStatusError) -> str:
+    """Azure's error code (`DeploymentNotReady`, `invalidPayload`...), else `http_<status>`.
+    The SDK hands over the body's `error` object, or the whole body for other shapes."""
     body = error.body if isinstance(error.body, dict) else {}
-    code = body.get("code") or (body.get("error") or {}).get("code") if isinstance(body, dict) else None
-    return str(code or f"http_{error.status_code}")
+    inner = body.get("error") if isinstance(body.get("error"), dict) else body
+    return str(inner.get("code") or f"http_{error.status_code}")
 
 
 def _short(text: str, limit: int = 500) -> str:

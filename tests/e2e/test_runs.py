@@ -7,6 +7,8 @@ import json
 import signal
 import time
 
+from azure.storage.blob import BlobServiceClient
+
 from local.processes import REPO
 from local.stack import LocalStack
 from tests.support.emulator import EmulatorAdmin
@@ -71,6 +73,33 @@ def test_invalid_data_ends_with_a_report_naming_the_lines_and_uploads_nothing(st
     markdown = stack.read_blob(run["report"]["report.md"]).decode()
     assert "invalid_json" in markdown and "12" in markdown
     assert uploads_named(emulator, bad) == [] and jobs_of(emulator, "broken") == []
+
+
+def test_a_redelivered_event_starts_nothing_but_a_new_upload_starts_a_new_attempt(stack):
+    bad = b'{"messages": []}\n'
+    stack.upload_run("again", {"training.jsonl": bad})
+    first = stack.wait_for_run("again", timeout=120)
+    assert first["result"] == "failed" and len(attempts_of(stack, "again")) == 1
+    # Forget the blob receipt, as a lost receipt or a redelivered Event Grid event would:
+    # the trigger fires again for the same blob version and must see it is older than the run.
+    receipts = BlobServiceClient.from_connection_string(stack.azurite.extra["connection_string"]) \
+        .get_container_client("azure-webjobs-hosts")
+    forgotten = [b.name for b in receipts.list_blobs(name_starts_with="blobreceipts/")
+                 if b.name.endswith("/incoming/again/training.jsonl")]
+    assert forgotten
+    for name in forgotten:
+        receipts.delete_blob(name)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "duplicate event for incoming/again/training.jsonl" not in stack.host.log():
+        time.sleep(0.5)
+    assert "duplicate event for incoming/again/training.jsonl" in stack.host.log()
+    assert stack.api("GET", "runs/again")[1]["created"] == first["created"]
+    assert len(attempts_of(stack, "again")) == 1
+    time.sleep(1.1)  # attempt folders are named by the second
+    stack.upload_run("again", {"training.jsonl": bad})
+    second = stack.wait_for_run("again", timeout=120, until=lambda run: run["created"] != first["created"]
+                                and run.get("runtime_status") in FINISHED)
+    assert second["result"] == "failed" and len(attempts_of(stack, "again")) == 2
 
 
 def test_http_run_needs_the_key_can_be_followed_and_cancelled(stack, emulator):
