@@ -52,7 +52,7 @@ def train_and_deploy(run: RunState) -> Steps:
     run.enter("validating")
     yield from validate(run, plan)
     if plan.options.approval == "training":
-        yield from run.await_approval("training")
+        yield from run.await_approval("training", plan.options.approval_timeout_hours)
 
     run.enter("uploading")
     uploads = yield from run.call_all("upload_file", [UploadInput(dataset=d).dump() for d in plan.datasets])
@@ -77,7 +77,7 @@ def train_and_deploy(run: RunState) -> Steps:
     run.enter("choosing_model")
     model = yield from choose_model(run, final, plan)
     if plan.options.approval == "deployment":
-        yield from run.await_approval("deployment")
+        yield from run.await_approval("deployment", plan.options.approval_timeout_hours)
 
     run.enter("deploying")
     deployment = DeployInput(name=plan.options.deployment_name, model=model, sku=plan.options.deployment_sku,

@@ -106,12 +106,18 @@ class RunState:
         if winner is self.cancel:
             raise Cancelled(_reason(self.cancel.result))
 
-    def await_approval(self, gate: str) -> Steps:
+    def await_approval(self, gate: str, timeout_hours: float) -> Steps:
+        """Wait for a person's decision; nobody answering in time counts as a rejection."""
         self.enter(f"awaiting_approval:{gate}")
         approval = self.context.wait_for_external_event(APPROVAL_EVENT)
-        winner = yield self.context.task_any([approval, self.cancel])
+        expiry = self.context.create_timer(self.context.current_utc_datetime + timedelta(hours=timeout_hours))
+        winner = yield self.context.task_any([approval, self.cancel, expiry])
         if winner is self.cancel:
             raise Cancelled(_reason(self.cancel.result))
+        if winner is expiry:
+            raise StageFailed("approval_timeout", f"nobody approved the {gate} gate within {timeout_hours:g} hours "
+                                                  "(FT_APPROVAL_TIMEOUT_HOURS)", status="rejected")
+        expiry.cancel()
         decision = approval.result if isinstance(approval.result, dict) else {}
         record = {"gate": gate, "approved": decision.get("approved") is True, "by": decision.get("by"),
                   "comment": decision.get("comment"), "at": iso(self.context)}

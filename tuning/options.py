@@ -100,6 +100,7 @@ class ResolvedOptions(Strict):
     deployment_capacity: int
     smoke_test_messages: list[dict[str, str]]
     approval: ApprovalMode
+    approval_timeout_hours: float
     max_cost_usd: float | None
     poll_min_seconds: float
     poll_max_seconds: float
@@ -163,6 +164,7 @@ def merge_options(settings: Settings, run: str, *layers: RunOptions) -> Resolved
         deployment_capacity=deployment.get("capacity", settings.deploy_capacity),
         smoke_test_messages=messages,
         approval=pick("approval", settings.require_approval),
+        approval_timeout_hours=settings.approval_timeout_hours,
         max_cost_usd=pick("max_cost_usd", settings.max_cost_usd),
         poll_min_seconds=settings.poll_min_seconds,
         poll_max_seconds=settings.poll_max_seconds,

@@ -44,6 +44,7 @@ class Settings:
     deploy_sku: str
     deploy_capacity: int
     require_approval: ApprovalMode
+    approval_timeout_hours: float
     max_cost_usd: float | None
     settle_seconds: float
     training_prices: Mapping[str, float]
@@ -138,6 +139,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         deploy_sku=_text(env, "FT_DEPLOY_SKU", "standard"),
         deploy_capacity=int(capacity),
         require_approval=approval,  # type: ignore[arg-type]
+        approval_timeout_hours=_number(env, "FT_APPROVAL_TIMEOUT_HOURS", 168.0, minimum=0.0001),
         max_cost_usd=_number(env, "FT_MAX_COST_USD", None),
         settle_seconds=_number(env, "FT_SETTLE_SECONDS", 10.0),
         training_prices=_prices(env),

@@ -243,6 +243,16 @@ def test_approval_rejected_stops_before_spending():
     assert called(result, "upload_file") == 0
 
 
+def test_an_unanswered_approval_gate_expires_as_a_rejection():
+    fake = FakeAzure(options={"approval": "deployment"})
+    _, result = run(fake)
+    assert result.output["status"] == "rejected"
+    assert result.output["errors"][0]["code"] == "approval_timeout"
+    assert called(result, "deploy_model") == 0
+    waited = result.calls("write_report")[0].at - result.calls("get_job_status")[-1].at
+    assert waited.total_seconds() >= 168 * 3600
+
+
 def test_best_checkpoint_is_deployed_with_its_reason():
     fake = FakeAzure(options={"model_choice": "best_checkpoint"})
     run(fake)
