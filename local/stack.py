@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from local.azurite import start_azurite
-from local.processes import Service, free_port, start_python_module
+from local.aoai.launch import start_emulator
+from local.host.launch import start_devhost
+from local.processes import REPO, Service, free_port
 
 CONTAINER = "fine-tuning"
 
@@ -59,19 +61,17 @@ class LocalStack:
         return self
 
     def start_emulator(self) -> Service:
-        port = free_port()
         o = self.options
-        self.emulator = start_python_module("aoai-emulator", "local.aoai", [
-            "--port", str(port), "--api-key", o.api_key, "--job-seconds", str(o.job_seconds),
-            "--deploy-seconds", str(o.deploy_seconds), "--state-dir", str(self.work_dir / "emulator"),
-            *o.emulator_args], port, self.work_dir)
+        self.emulator = start_emulator(self.work_dir, api_key=o.api_key, job_seconds=o.job_seconds,
+                                       deploy_seconds=o.deploy_seconds,
+                                       extra_args=["--state-dir", str(self.work_dir / "emulator"),
+                                                   *o.emulator_args])
         return self.emulator
 
     def start_host(self) -> Service:
-        """Start (or restart) the dev host on the same port and state directory."""
-        self.host = start_python_module("devhost", "local.host", [
-            "--port", str(self.host_port), "--state-dir", str(self.work_dir / "devhost")],
-            self.host_port, self.work_dir, env=self.host_env, timeout=90)
+        """Start (or restart: same port, same state) the dev host on the repository's app."""
+        self.host = start_devhost(self.work_dir, REPO, env=self.host_env, port=self.host_port,
+                                  function_key=self.options.function_key)
         return self.host
 
     def _host_env(self) -> dict[str, str]:
@@ -79,7 +79,7 @@ class LocalStack:
         storage = self.azurite.extra["connection_string"]
         env = {
             "AzureWebJobsStorage": storage, "FT_STORAGE": storage, "FT_CONTAINER": CONTAINER,
-            "FT_TASK_HUB": "devhost", "DEVHOST_FUNCTION_KEY": o.function_key,
+            "FT_TASK_HUB": "devhost",
             "FT_SETTLE_SECONDS": str(o.settle_seconds), "FT_POLL_MIN_SECONDS": str(o.poll_min_seconds),
             "FT_POLL_MAX_SECONDS": str(o.poll_max_seconds),
         }

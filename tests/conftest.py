@@ -5,8 +5,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.azurite import start_azurite
-from tests.support.processes import Service
+from local.azurite import start_azurite
+from local.processes import Service
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ a 4xx problem+json body that names the field and the rule.
 """
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
 import json
@@ -212,14 +213,14 @@ async def validate_http(req: func.HttpRequest) -> func.HttpResponse:
         if len(raw) > MAX_INLINE_DATASET:
             raise Problem(413, f"an inline dataset is at most {MAX_INLINE_DATASET // (1024 * 1024)} MB; "
                                "upload it to the container and validate the blob instead")
-        report = _validate(io.BytesIO(raw), "request body", model)
+        report = await asyncio.to_thread(_validate, io.BytesIO(raw), "request body", model)
     elif content_type in ("application/json", ""):
         body: ValidateBlob = parse_body(req, ValidateBlob)
         store = shared_clients().store
         if not store.exists(body.blob):
             raise Problem(404, f"blob {body.blob!r} does not exist in container {store.name!r}")
-        with store.open_stream(body.blob) as stream:
-            report = _validate(stream, body.blob, body.model or model)
+        with store.open_stream(body.blob) as stream:  # validating blocks: keep it off the event loop
+            report = await asyncio.to_thread(_validate, stream, body.blob, body.model or model)
     else:
         raise Problem(415, f"send application/json ({{\"blob\": ...}}) or application/jsonl, not {content_type}")
     return json_response(report.to_dict())

@@ -8,7 +8,7 @@ import pytest
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
 from tests.support.emulator import EmulatorAdmin, start_emulator
-from tests.support.processes import Service
+from local.processes import Service
 from tuning.credentials import StaticTokenCredential
 
 API_VERSION = "2025-04-01-preview"

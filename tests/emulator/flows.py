@@ -10,7 +10,7 @@ from azure.mgmt.cognitiveservices.models import Deployment, DeploymentModel, Dep
 from openai.types import FileObject
 from openai.types.fine_tuning import FineTuningJob
 
-from tests.support.processes import REPO
+from local.processes import REPO
 
 SAMPLE = REPO / "data" / "sample"
 BASE_MODEL = "gpt-4o-2024-08-06"

@@ -7,7 +7,7 @@ from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
 from tests.emulator.conftest import arm_client
 from tests.emulator.flows import ACCOUNT, RESOURCE_GROUP, deploy
-from tests.support.processes import Service
+from local.processes import Service
 
 NO_TLS = {"enforce_https": False}
 

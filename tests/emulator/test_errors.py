@@ -11,7 +11,7 @@ from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from tests.emulator.conftest import azure_openai, v1_openai
 from tests.emulator.flows import BASE_MODEL, SAMPLE, chat, deploy, upload, wait_job, wait_processed
 from tests.support.emulator import EmulatorAdmin
-from tests.support.processes import Service
+from local.processes import Service
 
 
 @pytest.mark.parametrize("make", [azure_openai, v1_openai])

@@ -10,7 +10,7 @@ import pytest
 from tests.emulator.conftest import arm_client, azure_openai, v1_openai
 from tests.emulator.flows import chat, deploy, train
 from tests.support.emulator import EmulatorAdmin, start_emulator
-from tests.support.processes import Service
+from local.processes import Service
 
 
 @pytest.mark.parametrize("make", [azure_openai, v1_openai])

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from tests.support.devhost import start_devhost
-from tests.support.processes import Service
+from local.host.launch import start_devhost
+from local.processes import Service
 
 SAMPLE_APP = Path(__file__).parent / "sample_app"
 KEY = "test-function-key"

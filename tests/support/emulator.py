@@ -1,29 +1,20 @@
 """Start the Azure OpenAI emulator (local/aoai) as a real process, and steer it.
 
-`start_emulator` returns a processes.Service with the API key in `service.extra["api_key"]`;
-`EmulatorAdmin` wraps the `/_emulator/` admin routes so tests read state and set faults
-through one typed client instead of hand-built HTTP calls.
+`start_emulator` (from local.aoai.launch) returns a Service with the API key in
+`service.extra["api_key"]`; `EmulatorAdmin` wraps the `/_emulator/` admin routes so tests
+read state and set faults through one typed client instead of hand-built HTTP calls.
 """
 from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-from tests.support.processes import Service, free_port, start_python_module
+from local.aoai.launch import start_emulator
+from local.processes import Service
 
-
-def start_emulator(work_dir: Path, *, api_key: str = "test-key", job_seconds: float = 2.0,
-                   deploy_seconds: float = 1.0, extra_args: Sequence[str] = (),
-                   env: dict[str, str] | None = None) -> Service:
-    port = free_port()
-    args = ["--host", "127.0.0.1", "--port", str(port), "--api-key", api_key, "--job-seconds", str(job_seconds),
-            "--deploy-seconds", str(deploy_seconds), *extra_args]
-    service = start_python_module("aoai-emulator", "local.aoai", args, port, work_dir, env)
-    service.extra["api_key"] = api_key
-    return service
+__all__ = ["EmulatorAdmin", "start_emulator"]
 
 
 class EmulatorAdmin:

@@ -1,9 +1,9 @@
-"""Start the dev host (`python -m local.host`) as a real process for tests."""
+"""Start the dev host (`python -m local.host`) as a real process (for the local stack and the tests)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.processes import Service, free_port, start_python_module
+from local.processes import Service, free_port, start_python_module
 
 
 def start_devhost(work_dir: Path, app_dir: Path, *, env: dict[str, str], port: int | None = None,
