@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from tests.validation.builders import with_padding
-from tests.validation.lab import lab_counts
+from bench.lab import lab_counts
 from tuning.tokenizers import get_encoding
 
 ROOT = Path(__file__).resolve().parents[2]

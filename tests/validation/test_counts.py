@@ -8,7 +8,7 @@ import random
 import pytest
 
 from tests.validation.builders import chat, jsonl, preference, random_chat, validate_bytes, with_padding
-from tests.validation.lab import lab_counts
+from bench.lab import lab_counts
 from tests.validation.test_rules import TOOL_FLOW
 from tuning.tokenizers import get_encoding
 from tuning.validation.checking import check_line

@@ -1,5 +1,6 @@
-"""An independent copy of the original lab's token counting (the notebook's code), the baseline
-the validator's counts must equal exactly. Kept verbatim apart from the encoding parameter."""
+"""The original lab's token counting (the notebook's code): the benchmark's baseline, and the
+independent implementation the validator's counts must equal exactly in tests. Kept verbatim
+apart from the encoding, passed as a parameter instead of a notebook global."""
 from __future__ import annotations
 
 import json
