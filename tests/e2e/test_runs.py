@@ -60,6 +60,7 @@ def test_a_blob_drop_ends_deployed_smoke_tested_and_reported(stack, emulator):
     assert len(attempts_of(stack, "drop")) == 1
     listed = [item for item in stack.api("GET", "runs")[1]["runs"] if item["run"] == "drop"]
     assert len(listed) == 1 and listed[0]["result"] == "succeeded"
+    assert stack.api("POST", "runs/drop/approve", {"approved": True})[0] == 409  # no gate is waiting
 
 
 def test_invalid_data_ends_with_a_report_naming_the_lines_and_uploads_nothing(stack, emulator):
@@ -126,7 +127,6 @@ def test_http_run_waits_at_the_approval_gate_until_approved(stack, emulator):
     status, _ = stack.api("POST", "runs", {"run": "gated", "training": "incoming/gated/training.jsonl",
                                            "options": {"approval": "training", "seed": 105}})
     assert status == 202
-    assert stack.api("POST", "runs/gated/approve", {"approved": True})[0] in (202, 409)
     waiting = stack.wait_for_run("gated", timeout=60, until=at_stage("awaiting_approval:training"))
     assert waiting["stage"] == "awaiting_approval:training" and jobs_of(emulator, "gated") == []
     assert stack.api("POST", "runs/gated/approve", {"approved": True, "by": "e2e"})[0] == 202
