@@ -13,11 +13,14 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from local.azurite import start_azurite
+from azure.storage.blob import BlobServiceClient, ContainerClient
+
 from local.aoai.launch import start_emulator
+from local.azurite import start_azurite
 from local.host.launch import start_devhost
 from local.processes import REPO, Service, free_port
 
@@ -99,8 +102,9 @@ class LocalStack:
 
     # -- talking to the running stack -------------------------------------------------------
 
-    def container(self):
-        from azure.storage.blob import BlobServiceClient
+    @cached_property
+    def container(self) -> ContainerClient:
+        """The dataset container in Azurite, created on first use."""
         service = BlobServiceClient.from_connection_string(self.azurite.extra["connection_string"])
         container = service.get_container_client(CONTAINER)
         if not container.exists():
@@ -113,7 +117,7 @@ class LocalStack:
             self.put_blob(f"incoming/{run}/{name}", data)
 
     def put_blob(self, path: str, data: bytes) -> None:
-        self.container().upload_blob(path, data, overwrite=True)
+        self.container.upload_blob(path, data, overwrite=True)
 
     def api(self, method: str, route: str, body: Any = None, key: str | None = "default",
             content_type: str = "application/json") -> tuple[int, Any]:
@@ -151,4 +155,4 @@ class LocalStack:
         raise TimeoutError(f"run {run} did not finish within {timeout:.0f}s; last status: {last}")
 
     def read_blob(self, path: str) -> bytes:
-        return self.container().download_blob(path).readall()
+        return self.container.download_blob(path).readall()

@@ -7,6 +7,7 @@ as a token on both planes).
 """
 from __future__ import annotations
 
+import logging
 from functools import cache, cached_property
 
 from azure.identity import DefaultAzureCredential, get_bearer_token_provider
@@ -18,6 +19,7 @@ from tuning.credentials import StaticTokenCredential
 from tuning.settings import Settings, SettingsError, load_settings
 from tuning.storage import DatasetStore
 
+log = logging.getLogger("tuning.clients")
 COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
 # The SDKs' own backoff for 429/5xx inside one activity attempt (honouring Retry-After);
 # durable retries in the orchestrator cover longer outages.
@@ -52,7 +54,7 @@ class Clients:
         subscription, _, _ = self.settings.require_arm_target()
         arm = self.settings.arm_endpoint
         return CognitiveServicesManagementClient(self.credential, subscription, base_url=arm,
-                                                 credential_scopes=[f"{_arm_audience(arm)}/.default"],
+                                                 credential_scopes=[f"{arm}/.default"],
                                                  retry_total=ARM_MAX_RETRIES, retry_status=ARM_MAX_RETRIES)
 
     @cached_property
@@ -69,12 +71,10 @@ class Clients:
         return DatasetStore(self.blob_service.get_container_client(self.settings.container))
 
 
-def _arm_audience(arm_endpoint: str) -> str:
-    """Public-cloud ARM tokens are for management.azure.com; sovereign clouds use their own host."""
-    return arm_endpoint.rstrip("/")
-
-
 @cache
 def shared_clients() -> Clients:
-    """The process-wide clients, built from the environment on first use."""
-    return Clients(load_settings())
+    """The process-wide clients, built from the environment on first use (and logged once,
+    without secrets, so an operator can see which endpoint and auth mode a worker uses)."""
+    settings = load_settings()
+    log.info("settings: %s", settings.describe())
+    return Clients(settings)

@@ -38,7 +38,7 @@ def report_of(stack: LocalStack, run: dict) -> dict:
 
 
 def attempts_of(stack: LocalStack, run: str) -> set[str]:
-    return {blob.name.split("/")[2] for blob in stack.container().list_blobs(name_starts_with=f"runs/{run}/")}
+    return {blob.name.split("/")[2] for blob in stack.container.list_blobs(name_starts_with=f"runs/{run}/")}
 
 
 def test_a_blob_drop_ends_deployed_smoke_tested_and_reported(stack, emulator):

@@ -7,7 +7,8 @@ import openai
 import pytest
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
-from tests.support.emulator import EmulatorAdmin, start_emulator
+from local.aoai.launch import start_emulator
+from tests.support.emulator import EmulatorAdmin
 from local.processes import Service
 from tuning.credentials import StaticTokenCredential
 

@@ -9,7 +9,8 @@ import pytest
 
 from tests.emulator.conftest import arm_client, azure_openai, v1_openai
 from tests.emulator.flows import chat, deploy, train
-from tests.support.emulator import EmulatorAdmin, start_emulator
+from local.aoai.launch import start_emulator
+from tests.support.emulator import EmulatorAdmin
 from local.processes import Service
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from tests.emulator.conftest import arm_client, azure_openai
 from tests.emulator.flows import BASE_MODEL, SAMPLE, chat, deploy, upload, wait_job
-from tests.support.emulator import EmulatorAdmin, start_emulator
+from local.aoai.launch import start_emulator
+from tests.support.emulator import EmulatorAdmin
 
 
 def test_restart_keeps_state_and_job_keeps_running(tmp_path: Path) -> None:

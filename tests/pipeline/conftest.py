@@ -11,9 +11,9 @@ import pytest
 import function_app
 from local.host.indexing import index
 from local.processes import REPO, Service
-from tests.support.emulator import EmulatorAdmin, start_emulator
+from local.aoai.launch import start_emulator
+from tests.support.emulator import EmulatorAdmin
 from tuning.clients import Clients, shared_clients
-from tuning.settings import load_settings
 
 SAMPLE = REPO / "data" / "sample"
 

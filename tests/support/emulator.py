@@ -1,8 +1,7 @@
-"""Start the Azure OpenAI emulator (local/aoai) as a real process, and steer it.
+"""Steer a running emulator (started with local.aoai.launch.start_emulator) from tests.
 
-`start_emulator` (from local.aoai.launch) returns a Service with the API key in
-`service.extra["api_key"]`; `EmulatorAdmin` wraps the `/_emulator/` admin routes so tests
-read state and set faults through one typed client instead of hand-built HTTP calls.
+`EmulatorAdmin` wraps the `/_emulator/` admin routes so tests read state and set faults
+through one typed client instead of hand-built HTTP calls.
 """
 from __future__ import annotations
 
@@ -11,10 +10,8 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from local.aoai.launch import start_emulator
 from local.processes import Service
 
-__all__ = ["EmulatorAdmin", "start_emulator"]
 
 
 class EmulatorAdmin:
