@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DATA   ?= data/sample
 
-.PHONY: setup test demo bench emulator host clean
+.PHONY: setup test lint demo bench emulator host clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -22,6 +22,12 @@ node_modules/.installed: package.json package-lock.json
 # The test command. pytest's exit 5 ("no tests collected") fails like any other non-zero exit.
 test: setup
 	$(PY) -m pytest
+
+# Lint, format and type checks (pyproject.toml); part of `make test` once the tree is clean.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 demo: setup
 	$(PY) -m local.demo --data $(DATA)

@@ -1,4 +1,5 @@
 """The Functions app: it registers the blueprints and nothing else (see DESIGN.md, "Layout")."""
+
 import azure.durable_functions as df
 import azure.functions as func
 

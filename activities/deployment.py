@@ -1,4 +1,5 @@
 """Activities that talk to Azure Resource Manager: create-or-update and watch a deployment."""
+
 import azure.durable_functions as df
 
 from activities.runtime import register
@@ -7,4 +8,4 @@ from tuning.payloads import DeployInput
 
 blueprint = df.Blueprint()
 register(blueprint, steps.deploy_model, DeployInput)
-register(blueprint, steps.get_deployment_status)     # input: a deployment name
+register(blueprint, steps.get_deployment_status)  # input: a deployment name

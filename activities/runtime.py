@@ -5,10 +5,12 @@ failure (nothing to gain from retrying), and raises for a transient one so that 
 options stated in the orchestrator apply. Each activity is a step of tuning.steps registered
 under its name, so this module is the only place that knows how Functions calls them.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import azure.durable_functions as df
 from pydantic import BaseModel
@@ -35,8 +37,9 @@ def run_step(name: str, step: Step, request: Any) -> dict[str, Any]:
     return ActivityOutcome(result=payload).dump()
 
 
-def register(blueprint: df.Blueprint, step: Step, request_type: type[BaseModel] | None = None,
-             name: str | None = None) -> None:
+def register(
+    blueprint: df.Blueprint, step: Step, request_type: type[BaseModel] | None = None, name: str | None = None
+) -> None:
     """Register `step` as the activity `name` (default: the step's name); its JSON input is
     parsed into `request_type` when given, else passed as it is (an id)."""
     name = name or step.__name__

@@ -1,4 +1,5 @@
 """Activities that read the dataset container and write reports into it."""
+
 import azure.durable_functions as df
 
 from activities.runtime import register

@@ -1,6 +1,7 @@
 """The original lab's token counting (the notebook's code): the benchmark's baseline, and the
 independent implementation the validator's counts must equal exactly in tests. Kept verbatim
 apart from the encoding, passed as a parameter instead of a notebook global."""
+
 from __future__ import annotations
 
 import json
@@ -30,6 +31,9 @@ def lab_counts(encoding, path):
     """(total, assistant) per example, loading the file the way the lab did."""
     dataset = [json.loads(line) for line in open(path)]
     return [
-        (num_tokens_from_messages(encoding, example["messages"]), num_assistant_tokens_from_messages(encoding, example["messages"]))
+        (
+            num_tokens_from_messages(encoding, example["messages"]),
+            num_assistant_tokens_from_messages(encoding, example["messages"]),
+        )
         for example in dataset
     ]

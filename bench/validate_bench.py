@@ -10,6 +10,7 @@ RSS (VmHWM of the process; for ours also the largest worker), the ratios, and ch
 produced the same token sums. The wall-time ratio needs both cores free: other load on the
 machine shows up as a CPU ratio well above the wall ratio. Not part of the test suite: tests never assert on time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,16 +31,8 @@ from tuning.tokenizers import get_encoding  # noqa: E402
 
 ENCODING = "o200k_base"
 SEED = 105
-WORDS = (
-    "the of and to in is that for it as was with be by on not he this are or his from at which but "
-    "have an they you were her she there been one all we their if has would will so no its can do "
-    "model data token training example answer question because through between during before "
-    "café naïve façade jalapeño über straße déjà-vu 東京 数据 模型 данные модель χρόνος 🙂 🚀 "
-    "API JSON HTTP 2026 3.14 42 1,000 x=y+1; def f(): return None {key: value} <tag>"
-).split()
-SYSTEM_PROMPTS = [
-    " ".join(random.Random(index).choices(WORDS, k=60 + 20 * index)) for index in range(8)
-]
+WORDS = ["the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "they", "you", "were", "her", "she", "there", "been", "one", "all", "we", "their", "if", "has", "would", "will", "so", "no", "its", "can", "do", "model", "data", "token", "training", "example", "answer", "question", "because", "through", "between", "during", "before", "café", "naïve", "façade", "jalapeño", "über", "straße", "déjà-vu", "東京", "数据", "模型", "данные", "модель", "χρόνος", "🙂", "🚀", "API", "JSON", "HTTP", "2026", "3.14", "42", "1,000", "x=y+1;", "def", "f():", "return", "None", "{key:", "value}", "<tag>"]
+SYSTEM_PROMPTS = [" ".join(random.Random(index).choices(WORDS, k=60 + 20 * index)) for index in range(8)]
 
 
 def run_lab(path: Path, encoding) -> dict[str, object]:
@@ -49,7 +42,10 @@ def run_lab(path: Path, encoding) -> dict[str, object]:
     dataset = [json.loads(line) for line in open(path)]
     total = [num_tokens_from_messages(encoding, example["messages"]) for example in dataset]
     assistant = [num_assistant_tokens_from_messages(encoding, example["messages"]) for example in dataset]
-    stats = {name: (min(v), max(v), np.mean(v), np.median(v), np.percentile(v, 95)) for name, v in (("total", total), ("assistant", assistant))}
+    stats = {
+        name: (min(v), max(v), np.mean(v), np.median(v), np.percentile(v, 95))
+        for name, v in (("total", total), ("assistant", assistant))
+    }
     return {"examples": len(dataset), "total": sum(total), "assistant": sum(assistant), "stats": str(stats)}
 
 
@@ -104,7 +100,9 @@ def generate(path: Path, megabytes: int) -> int:
                 if rng.random() < 0.2:
                     user["name"] = rng.choice(["alice", "bob", "carol_1"])
                 messages.append(user)
-                messages.append({"role": "assistant", "content": " ".join(rng.choices(WORDS, k=rng.randint(30, 300)))})
+                messages.append(
+                    {"role": "assistant", "content": " ".join(rng.choices(WORDS, k=rng.randint(30, 300)))}
+                )
             line = json.dumps({"messages": messages}, ensure_ascii=rng.random() < 0.5) + "\n"
             out.write(line)
             written += len(line.encode())
@@ -130,7 +128,9 @@ def best_of(repeat: int, methods: list[str], path: Path) -> list[dict[str, float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes-mb", type=int, nargs=2, default=(50, 200), metavar=("SMALL", "LARGE"))
     parser.add_argument("--repeat", type=int, default=2, help="runs per measurement; the fastest counts")
     parser.add_argument("--keep", type=Path, help="generate into this directory and keep the files")
@@ -144,7 +144,9 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         small, large = (folder / f"chat-{size}mb.jsonl" for size in args.sizes_mb)
         for path, size in ((small, args.sizes_mb[0]), (large, args.sizes_mb[1])):
-            print(f"generated {path.name}: {generate(path, size)} examples, {path.stat().st_size / 1e6:.1f} MB")
+            print(
+                f"generated {path.name}: {generate(path, size)} examples, {path.stat().st_size / 1e6:.1f} MB"
+            )
         lab, ours = best_of(args.repeat, ["lab", "ours"], small)
         (ours_large,) = best_of(args.repeat, ["ours"], large)
         same = all(lab[key] == ours[key] for key in ("examples", "total", "assistant"))
@@ -159,7 +161,9 @@ def main() -> None:
         print(f"\n{large.name}: tuning.validation {ours_large['seconds']:.2f} s")
         for label, key in (("main process", "peak_rss_mb"), ("largest worker", "children_peak_rss_mb")):
             growth = ours_large[key] - ours[key]
-            print(f"  peak RSS {label}: {ours[key]:.1f} MB -> {ours_large[key]:.1f} MB (growth {growth:+.1f} MB)")
+            print(
+                f"  peak RSS {label}: {ours[key]:.1f} MB -> {ours_large[key]:.1f} MB (growth {growth:+.1f} MB)"
+            )
         if not same:
             raise SystemExit("token sums differ between the lab's method and ours")
 

@@ -1,4 +1,5 @@
 """Azurite's blob service from the pinned npm package in node_modules/."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,10 @@ KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr
 
 
 def connection_string(port: int) -> str:
-    return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};")
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
+        f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};"
+    )
 
 
 def start_azurite(work_dir: Path, port: int | None = None) -> Service:
@@ -24,8 +27,20 @@ def start_azurite(work_dir: Path, port: int | None = None) -> Service:
     location.mkdir(parents=True, exist_ok=True)
     service = start_service(
         "azurite",
-        [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(location),
-         "--skipApiVersionCheck", "--loose", "--silent"],
-        port, work_dir)
+        [
+            str(binary),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--location",
+            str(location),
+            "--skipApiVersionCheck",
+            "--loose",
+            "--silent",
+        ],
+        port,
+        work_dir,
+    )
     service.extra["connection_string"] = connection_string(port)
     return service

@@ -5,6 +5,7 @@ Starts Azurite, the Azure OpenAI emulator and the dev host; drops the dataset in
 report summary; copies the report files to demo-output/<run>/; stops what it started.
 Exit status 0 when the run succeeded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,10 @@ DATASET_FILES = ("training.jsonl", "validation.jsonl", "run.json")
 def read_dataset(folder: Path) -> dict[str, bytes]:
     files = {name: (folder / name).read_bytes() for name in DATASET_FILES if (folder / name).is_file()}
     if "training.jsonl" not in files:
-        raise SystemExit(f"{folder}: no training.jsonl (the demo uploads training.jsonl, and validation.jsonl "
-                         "and run.json when present)")
+        raise SystemExit(
+            f"{folder}: no training.jsonl (the demo uploads training.jsonl, and validation.jsonl "
+            "and run.json when present)"
+        )
     return files
 
 
@@ -44,8 +47,10 @@ class ProgressLine:
         if job.get("id"):
             parts.append(f"job={job['id']} ({job.get('status')})")
         if progress.get("step") is not None:
-            parts.append(f"step={progress['step']} train_loss={_num(progress.get('train_loss'))} "
-                         f"valid_loss={_num(progress.get('valid_loss'))}")
+            parts.append(
+                f"step={progress['step']} train_loss={_num(progress.get('train_loss'))} "
+                f"valid_loss={_num(progress.get('valid_loss'))}"
+            )
         print("  " + "  ".join(parts), flush=True)
 
 
@@ -59,13 +64,17 @@ def summarize(report: dict) -> str:
         lines.append(f"  {stage['name']:<28} {stage['status']:<10} {stage.get('seconds', 0):>8.1f} s")
     for kind, summary in (report.get("validation") or {}).items():
         tokens = summary["tokens"]["total"]
-        lines.append(f"  {kind}: {summary['examples']} examples, {tokens['sum']} tokens, "
-                     f"{'valid' if summary['valid'] else str(summary['error_count']) + ' errors'}")
+        lines.append(
+            f"  {kind}: {summary['examples']} examples, {tokens['sum']} tokens, "
+            f"{'valid' if summary['valid'] else str(summary['error_count']) + ' errors'}"
+        )
     job = report.get("job") or {}
     if job.get("fine_tuned_model"):
         lines.append(f"  model: {job['fine_tuned_model']} ({job.get('trained_tokens')} trained tokens)")
     if report.get("deployment"):
-        lines.append(f"  deployment: {report['deployment']['name']} ({report['deployment']['provisioning_state']})")
+        lines.append(
+            f"  deployment: {report['deployment']['name']} ({report['deployment']['provisioning_state']})"
+        )
     if report.get("smoke_test"):
         smoke = report["smoke_test"]
         lines.append(f"  smoke test ({smoke['latency_ms']} ms): {smoke['answer']}")
@@ -86,8 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ft-demo-") as work:
         stack = LocalStack(Path(work))
         try:
-            print("Starting Azurite, " + ("the Azure OpenAI emulator, " if stack.uses_emulator else "")
-                  + "and the dev host...", flush=True)
+            print(
+                "Starting Azurite, "
+                + ("the Azure OpenAI emulator, " if stack.uses_emulator else "")
+                + "and the dev host...",
+                flush=True,
+            )
             stack.start()
             print(f"Dev host: {stack.host.url}  (function key: {stack.options.function_key})")
             print(f"Uploading {', '.join(files)} to fine-tuning/incoming/{args.run}/", flush=True)

@@ -4,6 +4,7 @@ Used by the demo and by the tests: each service gets a free port (a test never c
 a developer's running services), is waited for until it accepts connections, and is stopped
 with its whole process group (nothing outlives the demo or a test session).
 """
+
 from __future__ import annotations
 
 import os
@@ -68,12 +69,25 @@ class Service:
                 self.process.wait(timeout=10)
 
 
-def start_service(name: str, argv: list[str], port: int, log_dir: Path,
-                  env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 60.0) -> Service:
+def start_service(
+    name: str,
+    argv: list[str],
+    port: int,
+    log_dir: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path = REPO,
+    timeout: float = 60.0,
+) -> Service:
     log_path = log_dir / f"{name}-{port}.log"
     log_file = open(log_path, "ab")
-    process = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log_file,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     log_file.close()
     service = Service(name, port, process, log_path)
     try:
@@ -84,6 +98,13 @@ def start_service(name: str, argv: list[str], port: int, log_dir: Path,
     return service
 
 
-def start_python_module(name: str, module: str, args: list[str], port: int, log_dir: Path,
-                        env: dict[str, str] | None = None, timeout: float = 60.0) -> Service:
+def start_python_module(
+    name: str,
+    module: str,
+    args: list[str],
+    port: int,
+    log_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Service:
     return start_service(name, [sys.executable, "-m", module, *args], port, log_dir, env, timeout=timeout)

@@ -5,6 +5,7 @@ what the tests prove. With AZURE_OPENAI_ENDPOINT set in the environment, the emu
 started and the dev host talks to that real resource (Entra ID through azure-identity, or
 AZURE_OPENAI_API_KEY) with the rest of the AZURE_* settings taken from the environment.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,7 @@ class LocalStack:
     def uses_emulator(self) -> bool:
         return not os.environ.get("AZURE_OPENAI_ENDPOINT")
 
-    def start(self) -> "LocalStack":
+    def start(self) -> LocalStack:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.azurite = start_azurite(self.work_dir)
         if self.uses_emulator:
@@ -65,34 +66,51 @@ class LocalStack:
 
     def start_emulator(self) -> Service:
         o = self.options
-        self.emulator = start_emulator(self.work_dir, api_key=o.api_key, job_seconds=o.job_seconds,
-                                       deploy_seconds=o.deploy_seconds,
-                                       extra_args=["--state-dir", str(self.work_dir / "emulator"),
-                                                   *o.emulator_args])
+        self.emulator = start_emulator(
+            self.work_dir,
+            api_key=o.api_key,
+            job_seconds=o.job_seconds,
+            deploy_seconds=o.deploy_seconds,
+            extra_args=["--state-dir", str(self.work_dir / "emulator"), *o.emulator_args],
+        )
         return self.emulator
 
     def start_host(self) -> Service:
         """Start (or restart: same port, same state) the dev host on the repository's app."""
-        self.host = start_devhost(self.work_dir, REPO, env=self.host_env, port=self.host_port,
-                                  function_key=self.options.function_key)
+        self.host = start_devhost(
+            self.work_dir,
+            REPO,
+            env=self.host_env,
+            port=self.host_port,
+            function_key=self.options.function_key,
+        )
         return self.host
 
     def _host_env(self) -> dict[str, str]:
         o = self.options
         storage = self.azurite.extra["connection_string"]
         env = {
-            "AzureWebJobsStorage": storage, "FT_STORAGE": storage, "FT_CONTAINER": CONTAINER,
+            "AzureWebJobsStorage": storage,
+            "FT_STORAGE": storage,
+            "FT_CONTAINER": CONTAINER,
             "FT_TASK_HUB": "devhost",
-            "FT_SETTLE_SECONDS": str(o.settle_seconds), "FT_POLL_MIN_SECONDS": str(o.poll_min_seconds),
+            "FT_SETTLE_SECONDS": str(o.settle_seconds),
+            "FT_POLL_MIN_SECONDS": str(o.poll_min_seconds),
             "FT_POLL_MAX_SECONDS": str(o.poll_max_seconds),
         }
         if self.uses_emulator:
             url = self.emulator.url
-            env.update({
-                "AZURE_OPENAI_ENDPOINT": url, "AZURE_OPENAI_API_KEY": o.api_key, "FT_EMULATOR_TOKEN": o.api_key,
-                "AZURE_RESOURCE_MANAGER_ENDPOINT": url, "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000",
-                "AZURE_RESOURCE_GROUP": "local", "AZURE_OPENAI_ACCOUNT": "emulator",
-            })
+            env.update(
+                {
+                    "AZURE_OPENAI_ENDPOINT": url,
+                    "AZURE_OPENAI_API_KEY": o.api_key,
+                    "FT_EMULATOR_TOKEN": o.api_key,
+                    "AZURE_RESOURCE_MANAGER_ENDPOINT": url,
+                    "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000",
+                    "AZURE_RESOURCE_GROUP": "local",
+                    "AZURE_OPENAI_ACCOUNT": "emulator",
+                }
+            )
         return {**env, **o.app_settings}
 
     def stop(self) -> None:
@@ -119,8 +137,14 @@ class LocalStack:
     def put_blob(self, path: str, data: bytes) -> None:
         self.container.upload_blob(path, data, overwrite=True)
 
-    def api(self, method: str, route: str, body: Any = None, key: str | None = "default",
-            content_type: str = "application/json") -> tuple[int, Any]:
+    def api(
+        self,
+        method: str,
+        route: str,
+        body: Any = None,
+        key: str | None = "default",
+        content_type: str = "application/json",
+    ) -> tuple[int, Any]:
         """Call the dev host's HTTP API; `key=None` sends no function key; bytes are sent as they are."""
         headers = {"Content-Type": content_type}
         if key is not None:
@@ -139,8 +163,13 @@ class LocalStack:
             except json.JSONDecodeError:
                 return error.code, raw.decode(errors="replace")
 
-    def wait_for_run(self, run: str, timeout: float = 300.0, on_update=None,
-                     until=lambda run: run.get("runtime_status") in ("Completed", "Failed", "Terminated")) -> dict:
+    def wait_for_run(
+        self,
+        run: str,
+        timeout: float = 300.0,
+        on_update=None,
+        until=lambda run: run.get("runtime_status") in ("Completed", "Failed", "Terminated"),
+    ) -> dict:
         deadline = time.monotonic() + timeout
         last: dict = {}
         while time.monotonic() < deadline:

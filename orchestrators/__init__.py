@@ -1,4 +1,5 @@
 """Orchestrators: the deterministic workflow (no I/O, no clock, no randomness)."""
+
 from orchestrators import monitor, pipeline
 
 BLUEPRINTS = (pipeline.blueprint, monitor.blueprint)

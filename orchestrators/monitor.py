@@ -5,6 +5,7 @@ its custom status, and restarts itself with continue-as-new every POLLS_PER_GENE
 so its history stays bounded whatever the job's length. The parent races it against the
 deadline and the cancel event.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -29,7 +30,7 @@ class MonitorInput(BaseModel):
     interval_seconds: float
     max_interval_seconds: float
     polls: int = 0
-    job: dict[str, Any] | None = None       # the last status seen, carried across generations
+    job: dict[str, Any] | None = None  # the last status seen, carried across generations
     progress: dict[str, Any] | None = None
     last_error: str | None = None
 
@@ -40,20 +41,40 @@ def monitor_fine_tune(context: df.DurableOrchestrationContext):
     for _ in range(POLLS_PER_GENERATION):
         try:
             outcome = yield context.call_activity_with_retry("get_job_status", SERVICE_RETRY, watch.job_id)
-        except Exception as error:  # still failing after every retry: the job itself goes on, so keep watching
+        except (
+            Exception
+        ) as error:  # still failing after every retry: the job itself goes on, so keep watching
             watch = watch.model_copy(update={"last_error": str(error)[:300]})
         else:
             status = outcome.get("result")
             if status is None or status["status"] in ("succeeded", "failed", "cancelled"):
                 return outcome  # finished, or a permanent failure such as an unknown job
-            watch = watch.model_copy(update={"last_error": None, "job": {
-                "id": status["id"], "status": status["status"], "trained_tokens": status.get("trained_tokens")},
-                "progress": status["progress"]})
-        context.set_custom_status({"stage": "training", "polls": watch.polls + 1, "job": watch.job,
-                                   "progress": watch.progress, "last_error": watch.last_error,
-                                   "updated": context.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%SZ")})
+            watch = watch.model_copy(
+                update={
+                    "last_error": None,
+                    "job": {
+                        "id": status["id"],
+                        "status": status["status"],
+                        "trained_tokens": status.get("trained_tokens"),
+                    },
+                    "progress": status["progress"],
+                }
+            )
+        context.set_custom_status(
+            {
+                "stage": "training",
+                "polls": watch.polls + 1,
+                "job": watch.job,
+                "progress": watch.progress,
+                "last_error": watch.last_error,
+                "updated": context.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        )
         yield context.create_timer(context.current_utc_datetime + timedelta(seconds=watch.interval_seconds))
-        watch = watch.model_copy(update={
-            "polls": watch.polls + 1,
-            "interval_seconds": backoff(watch.interval_seconds, watch.max_interval_seconds)})
+        watch = watch.model_copy(
+            update={
+                "polls": watch.polls + 1,
+                "interval_seconds": backoff(watch.interval_seconds, watch.max_interval_seconds),
+            }
+        )
     context.continue_as_new(watch.model_dump())

@@ -1,5 +1,6 @@
 """The fine-tuning run, as the business process reads: collect, validate, gate, upload, train,
 choose, gate, deploy, smoke-test, report. Every run ends with a report, whatever happened."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,10 +8,25 @@ from datetime import timedelta
 import azure.durable_functions as df
 
 from orchestrators.monitor import MONITOR, MonitorInput, monitor_instance_id
-from orchestrators.policies import DEPLOYMENT_POLLS, FILE_POLLS, SHORT_WAIT_CAP_SECONDS, SMOKE_TEST_ATTEMPTS, backoff
+from orchestrators.policies import (
+    DEPLOYMENT_POLLS,
+    FILE_POLLS,
+    SHORT_WAIT_CAP_SECONDS,
+    SMOKE_TEST_ATTEMPTS,
+    backoff,
+)
 from orchestrators.run_state import Cancelled, RunState, StageFailed, Steps
-from tuning.payloads import (DeployInput, ReportInput, ResolveInput, RunPlan, RunRequest, SmokeInput, SubmitInput,
-                             UploadInput, ValidateInput)
+from tuning.payloads import (
+    DeployInput,
+    ReportInput,
+    ResolveInput,
+    RunPlan,
+    RunRequest,
+    SmokeInput,
+    SubmitInput,
+    UploadInput,
+    ValidateInput,
+)
 
 blueprint = df.Blueprint()
 PIPELINE = "fine_tuning_run"
@@ -29,12 +45,21 @@ def fine_tuning_run(context: df.DurableOrchestrationContext):
     except Exception as error:  # an activity still failing after every retry
         run.end("failed", StageFailed("activity_failed", str(error)[:500]))
     folder = run.report["report_folder"]
-    written = yield from run.call("write_report", ReportInput(
-        report_folder=folder, report=run.report, result_file=run.report.get("result_file")).dump())
+    written = yield from run.call(
+        "write_report",
+        ReportInput(
+            report_folder=folder, report=run.report, result_file=run.report.get("result_file")
+        ).dump(),
+    )
     run.report["artifacts"] = written["artifacts"]
     run.publish(report=folder)
-    return {"run": run.request.run, "attempt": run.attempt, "status": run.report["status"],
-            "errors": run.report["errors"], "artifacts": run.report.get("artifacts")}
+    return {
+        "run": run.request.run,
+        "attempt": run.attempt,
+        "status": run.report["status"],
+        "errors": run.report["errors"],
+        "artifacts": run.report.get("artifacts"),
+    }
 
 
 def train_and_deploy(run: RunState) -> Steps:
@@ -44,10 +69,12 @@ def train_and_deploy(run: RunState) -> Steps:
         yield from run.sleep(request.settle_seconds)
 
     run.enter("resolving")
-    plan = RunPlan.model_validate((yield from run.call(
-        "resolve_run", ResolveInput(request=request, attempt=run.attempt).dump())))
-    run.report.update(options=plan.options.model_dump(mode="json"),
-                      datasets=[d.dump() for d in plan.datasets])
+    plan = RunPlan.model_validate(
+        (yield from run.call("resolve_run", ResolveInput(request=request, attempt=run.attempt).dump()))
+    )
+    run.report.update(
+        options=plan.options.model_dump(mode="json"), datasets=[d.dump() for d in plan.datasets]
+    )
 
     run.enter("validating")
     yield from validate(run, plan)
@@ -61,9 +88,15 @@ def train_and_deploy(run: RunState) -> Steps:
 
     run.enter("submitting")
     files = run.report["files"]
-    job = yield from run.call("submit_fine_tune", SubmitInput(
-        run_key=f"{run.context.instance_id}/{run.attempt}", training_file=files["training"]["id"],
-        validation_file=(files.get("validation") or {}).get("id"), options=plan.options).dump())
+    job = yield from run.call(
+        "submit_fine_tune",
+        SubmitInput(
+            run_key=f"{run.context.instance_id}/{run.attempt}",
+            training_file=files["training"]["id"],
+            validation_file=(files.get("validation") or {}).get("id"),
+            options=plan.options,
+        ).dump(),
+    )
     run.track_job({"id": job["id"], "status": "submitted"})
     run.report["job"] = {"id": job["id"], "reused": job["reused"]}
 
@@ -71,8 +104,10 @@ def train_and_deploy(run: RunState) -> Steps:
     final = yield from monitor(run, job["id"], plan)
     if final["status"] != "succeeded":
         error = final.get("error") or {}
-        raise StageFailed(error.get("code") or f"job_{final['status']}",
-                          error.get("message") or f"fine-tuning job {job['id']} ended {final['status']}")
+        raise StageFailed(
+            error.get("code") or f"job_{final['status']}",
+            error.get("message") or f"fine-tuning job {job['id']} ended {final['status']}",
+        )
 
     run.enter("choosing_model")
     model = yield from choose_model(run, final, plan)
@@ -80,8 +115,12 @@ def train_and_deploy(run: RunState) -> Steps:
         yield from run.await_approval("deployment", plan.options.approval_timeout_hours)
 
     run.enter("deploying")
-    deployment = DeployInput(name=plan.options.deployment_name, model=model, sku=plan.options.deployment_sku,
-                             capacity=plan.options.deployment_capacity)
+    deployment = DeployInput(
+        name=plan.options.deployment_name,
+        model=model,
+        sku=plan.options.deployment_sku,
+        capacity=plan.options.deployment_capacity,
+    )
     yield from run.call("deploy_model", deployment.dump())
     yield from wait_until_deployed(run, deployment.name, plan)
 
@@ -92,15 +131,29 @@ def train_and_deploy(run: RunState) -> Steps:
 def validate(run: RunState, plan: RunPlan) -> Steps:
     """Stop bad data before any money is spent; every bad line is in the validation reports."""
     n_epochs = plan.options.hyperparameters.get("n_epochs")
-    summaries = yield from run.call_all("validate_dataset", [ValidateInput(
-        dataset=d, model=plan.options.base_model, method=plan.options.method,
-        n_epochs=n_epochs if isinstance(n_epochs, int) else None, report_folder=plan.report_folder).dump()
-        for d in plan.datasets])
+    summaries = yield from run.call_all(
+        "validate_dataset",
+        [
+            ValidateInput(
+                dataset=d,
+                model=plan.options.base_model,
+                method=plan.options.method,
+                n_epochs=n_epochs if isinstance(n_epochs, int) else None,
+                report_folder=plan.report_folder,
+            ).dump()
+            for d in plan.datasets
+        ],
+    )
     run.report["validation"] = {s["kind"]: s for s in summaries}
     invalid = [s for s in summaries if not s["valid"]]
     if invalid:
-        raise StageFailed("invalid_data", "; ".join(
-            f"{s['file']}: {s['error_count']} error(s) ({', '.join(sorted(s['errors_by_code']))})" for s in invalid))
+        raise StageFailed(
+            "invalid_data",
+            "; ".join(
+                f"{s['file']}: {s['error_count']} error(s) ({', '.join(sorted(s['errors_by_code']))})"
+                for s in invalid
+            ),
+        )
     estimate = run.report["validation"]["training"]["estimate"]
     run.report["estimate"] = estimate
     ceiling = plan.options.max_cost_usd
@@ -108,11 +161,17 @@ def validate(run: RunState, plan: RunPlan) -> Steps:
         return
     cost = estimate.get("cost_usd")
     if cost is None:
-        raise StageFailed("cost_unknown", f"a cost ceiling of ${ceiling:.2f} is set but there is no training price "
-                                          f"for {plan.options.base_model} (set FT_TRAINING_PRICES)")
+        raise StageFailed(
+            "cost_unknown",
+            f"a cost ceiling of ${ceiling:.2f} is set but there is no training price "
+            f"for {plan.options.base_model} (set FT_TRAINING_PRICES)",
+        )
     if cost > ceiling:
-        raise StageFailed("cost_ceiling_exceeded", f"estimated training cost ${cost:.2f} "
-                          f"({estimate.get('billed_tokens')} billed tokens) is above the ceiling of ${ceiling:.2f}")
+        raise StageFailed(
+            "cost_ceiling_exceeded",
+            f"estimated training cost ${cost:.2f} "
+            f"({estimate.get('billed_tokens')} billed tokens) is above the ceiling of ${ceiling:.2f}",
+        )
 
 
 def wait_until_processed(run: RunState, uploads: list[dict], plan: RunPlan) -> Steps:
@@ -135,17 +194,25 @@ def monitor(run: RunState, job_id: str, plan: RunPlan) -> Steps:
     """Race the monitor against the deadline and a cancel request."""
     context = run.context
     deadline = context.current_utc_datetime + timedelta(hours=plan.options.job_timeout_hours)
-    watcher = context.call_sub_orchestrator(MONITOR, MonitorInput(
-        job_id=job_id, interval_seconds=plan.options.poll_min_seconds,
-        max_interval_seconds=plan.options.poll_max_seconds).model_dump(),
-        instance_id=monitor_instance_id(context.instance_id, run.attempt))
+    watcher = context.call_sub_orchestrator(
+        MONITOR,
+        MonitorInput(
+            job_id=job_id,
+            interval_seconds=plan.options.poll_min_seconds,
+            max_interval_seconds=plan.options.poll_max_seconds,
+        ).model_dump(),
+        instance_id=monitor_instance_id(context.instance_id, run.attempt),
+    )
     deadline_timer = context.create_timer(deadline)
     winner = yield context.task_any([watcher, deadline_timer, run.cancel])
     if winner is run.cancel:
         raise Cancelled("cancelled on request during training")
     if winner is deadline_timer:
-        raise StageFailed("deadline_exceeded", f"the job did not finish within {plan.options.job_timeout_hours:g} "
-                                               "hours (FT_JOB_TIMEOUT_HOURS); it was cancelled")
+        raise StageFailed(
+            "deadline_exceeded",
+            f"the job did not finish within {plan.options.job_timeout_hours:g} "
+            "hours (FT_JOB_TIMEOUT_HOURS); it was cancelled",
+        )
     deadline_timer.cancel()
     outcome = watcher.result
     if isinstance(outcome, Exception):
@@ -154,8 +221,9 @@ def monitor(run: RunState, job_id: str, plan: RunPlan) -> Steps:
         raise StageFailed(outcome["failure"]["code"], outcome["failure"]["message"])
     final = outcome["result"]
     run.track_job(final)
-    run.report["job"].update({key: final.get(key) for key in ("status", "model", "fine_tuned_model",
-                                                              "trained_tokens", "error")})
+    run.report["job"].update(
+        {key: final.get(key) for key in ("status", "model", "fine_tuned_model", "trained_tokens", "error")}
+    )
     run.report["result_file"] = (final.get("result_files") or [None])[0]
     run.publish()
     return final
@@ -206,11 +274,18 @@ def smoke_test(run: RunState, deployment: str, plan: RunPlan) -> Steps:
     for attempt in range(1, SMOKE_TEST_ATTEMPTS + 1):
         result = yield from run.call("smoke_test", request)
         if result["ok"]:
-            run.report["smoke_test"] = {"messages": request["messages"], "answer": result["answer"],
-                                        "latency_ms": result["latency_ms"], "usage": result["usage"],
-                                        "attempts": attempt}
+            run.report["smoke_test"] = {
+                "messages": request["messages"],
+                "answer": result["answer"],
+                "latency_ms": result["latency_ms"],
+                "usage": result["usage"],
+                "attempts": attempt,
+            }
             return
         yield from run.sleep(interval)
         interval = backoff(interval, SHORT_WAIT_CAP_SECONDS)
-    raise StageFailed("smoke_test_failed", f"deployment {deployment} was still not serving after "
-                                           f"{SMOKE_TEST_ATTEMPTS} attempts ({result['code']})")
+    raise StageFailed(
+        "smoke_test_failed",
+        f"deployment {deployment} was still not serving after "
+        f"{SMOKE_TEST_ATTEMPTS} attempts ({result['code']})",
+    )

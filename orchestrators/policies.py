@@ -4,6 +4,7 @@ Transient failures (throttling, 5xx, dropped connections) raise out of an activi
 Functions retries them with these options. Permanent failures come back as a `failure`
 result and are never retried.
 """
+
 import azure.durable_functions as df
 
 # Azure OpenAI, ARM and storage calls. The clients already back off inside one attempt
@@ -14,10 +15,10 @@ SERVICE_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_
 CANCEL_EVENT = "cancel"
 APPROVAL_EVENT = "approval"
 
-FILE_POLLS = 60                 # uploads are processed in seconds to minutes
-DEPLOYMENT_POLLS = 120          # provisioning takes minutes
-SMOKE_TEST_ATTEMPTS = 8         # DeploymentNotReady right after provisioning
-POLLS_PER_GENERATION = 25       # monitor history is reset (continue-as-new) after this many polls
+FILE_POLLS = 60  # uploads are processed in seconds to minutes
+DEPLOYMENT_POLLS = 120  # provisioning takes minutes
+SMOKE_TEST_ATTEMPTS = 8  # DeploymentNotReady right after provisioning
+POLLS_PER_GENERATION = 25  # monitor history is reset (continue-as-new) after this many polls
 SHORT_WAIT_CAP_SECONDS = 60.0
 
 

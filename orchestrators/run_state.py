@@ -3,10 +3,12 @@
 Everything here is deterministic: times come from `context.current_utc_datetime`, and the only
 way out is through activities, timers and external events.
 """
+
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import timedelta
-from typing import Any, Generator
+from typing import Any
 
 import azure.durable_functions as df
 
@@ -49,9 +51,16 @@ class RunState:
         self.job: dict[str, Any] = {"id": None, "status": None, "trained_tokens": None}
         self.progress: dict[str, Any] = {"step": None, "train_loss": None, "valid_loss": None}
         self.report: dict[str, Any] = {
-            "run": request.run, "instance_id": context.instance_id, "attempt": self.attempt,
-            "source": request.source, "status": "running", "started": iso(context), "finished": None,
-            "report_folder": report_folder(request.run, self.attempt), "stages": [], "errors": [],
+            "run": request.run,
+            "instance_id": context.instance_id,
+            "attempt": self.attempt,
+            "source": request.source,
+            "status": "running",
+            "started": iso(context),
+            "finished": None,
+            "report_folder": report_folder(request.run, self.attempt),
+            "stages": [],
+            "errors": [],
         }
 
     # -- progress -------------------------------------------------------------------------
@@ -71,17 +80,31 @@ class RunState:
             last.update(status=status, finished=iso(self.context), seconds=round(elapsed.total_seconds(), 3))
 
     def publish(self, **extra: Any) -> None:
-        self.context.set_custom_status({"stage": self.stage, "attempt": self.attempt, "job": self.job,
-                                        "progress": self.progress, "updated": iso(self.context), **extra})
+        self.context.set_custom_status(
+            {
+                "stage": self.stage,
+                "attempt": self.attempt,
+                "job": self.job,
+                "progress": self.progress,
+                "updated": iso(self.context),
+                **extra,
+            }
+        )
 
     def track_job(self, status: dict[str, Any]) -> None:
-        self.job = {"id": status["id"], "status": status["status"], "trained_tokens": status.get("trained_tokens")}
+        self.job = {
+            "id": status["id"],
+            "status": status["status"],
+            "trained_tokens": status.get("trained_tokens"),
+        }
         self.progress = dict(status.get("progress") or self.progress)
 
     def end(self, status: str, failure: StageFailed | None = None) -> None:
         self._close_stage("ok" if failure is None else failure.status)
         if failure is not None:
-            self.report["errors"].append({"stage": self.stage, "code": failure.code, "message": failure.message})
+            self.report["errors"].append(
+                {"stage": self.stage, "code": failure.code, "message": failure.message}
+            )
         self.report.update(status=status, finished=iso(self.context))
         self.stage = status
         self.publish()
@@ -115,16 +138,27 @@ class RunState:
         if winner is self.cancel:
             raise Cancelled(_reason(self.cancel.result))
         if winner is expiry:
-            raise StageFailed("approval_timeout", f"nobody approved the {gate} gate within {timeout_hours:g} hours "
-                                                  "(FT_APPROVAL_TIMEOUT_HOURS)", status="rejected")
+            raise StageFailed(
+                "approval_timeout",
+                f"nobody approved the {gate} gate within {timeout_hours:g} hours (FT_APPROVAL_TIMEOUT_HOURS)",
+                status="rejected",
+            )
         expiry.cancel()
         decision = approval.result if isinstance(approval.result, dict) else {}
-        record = {"gate": gate, "approved": decision.get("approved") is True, "by": decision.get("by"),
-                  "comment": decision.get("comment"), "at": iso(self.context)}
+        record = {
+            "gate": gate,
+            "approved": decision.get("approved") is True,
+            "by": decision.get("by"),
+            "comment": decision.get("comment"),
+            "at": iso(self.context),
+        }
         self.report.setdefault("approvals", []).append(record)
         if not record["approved"]:
-            raise StageFailed("approval_rejected", f"the {gate} gate was rejected"
-                              + (f": {record['comment']}" if record["comment"] else ""), status="rejected")
+            raise StageFailed(
+                "approval_rejected",
+                f"the {gate} gate was rejected" + (f": {record['comment']}" if record["comment"] else ""),
+                status="rejected",
+            )
 
 
 def _result(outcome: dict[str, Any]) -> Any:
@@ -138,4 +172,3 @@ def _reason(event: Any) -> str:
     if isinstance(event, dict) and event.get("reason"):
         return f"cancelled on request: {event['reason']}"
     return "cancelled on request"
-

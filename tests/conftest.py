@@ -1,4 +1,5 @@
 """Fixtures shared by every test folder: the local services as real processes."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """Azurite starts and the real azure-storage-blob client round-trips a blob through it."""
+
 from azure.storage.blob import BlobServiceClient
 
 

@@ -6,6 +6,7 @@ start exactly one orchestration per upload: the instance id is derived from the 
 attempt is a duplicate. In Azure the source is Event Grid (`FT_BLOB_SOURCE=EventGrid`); the
 default container scan is what the local dev host polls.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,12 +24,16 @@ blueprint = df.Blueprint()
 log = logging.getLogger("triggers.blob")
 
 # Read once at import: binding metadata is fixed when the host indexes the app.
-SOURCE = (func.BlobSource.EVENT_GRID if os.environ.get("FT_BLOB_SOURCE", "").lower() == "eventgrid"
-          else func.BlobSource.LOGS_AND_CONTAINER_SCAN)
+SOURCE = (
+    func.BlobSource.EVENT_GRID
+    if os.environ.get("FT_BLOB_SOURCE", "").lower() == "eventgrid"
+    else func.BlobSource.LOGS_AND_CONTAINER_SCAN
+)
 
 
-@blueprint.blob_trigger(arg_name="blob", path="%FT_CONTAINER%/incoming/{run}/{name}", connection="FT_STORAGE",
-                        source=SOURCE)
+@blueprint.blob_trigger(
+    arg_name="blob", path="%FT_CONTAINER%/incoming/{run}/{name}", connection="FT_STORAGE", source=SOURCE
+)
 @blueprint.durable_client_input(client_name="client")
 async def dataset_arrived(blob: func.InputStream, client: df.DurableOrchestrationClient) -> None:
     container, _, blob_name = (blob.name or "").partition("/")
@@ -38,19 +43,30 @@ async def dataset_arrived(blob: func.InputStream, client: df.DurableOrchestratio
         return
     store = shared_clients().store
     if incoming.kind != "training" and not store.exists(f"{run_folder(incoming.run)}training.jsonl"):
-        log.info("run %s: %s arrived; the run starts when training.jsonl lands", incoming.run, incoming.file_name)
+        log.info(
+            "run %s: %s arrived; the run starts when training.jsonl lands", incoming.run, incoming.file_name
+        )
         return
     instance = instance_id(incoming.run)
     status = await current_status(client, instance)
     if is_active(status):
-        log.info("run %s: %s arrived while %s is %s; it is collected by that attempt", incoming.run,
-                 incoming.file_name, instance, status.runtime_status.value)
+        log.info(
+            "run %s: %s arrived while %s is %s; it is collected by that attempt",
+            incoming.run,
+            incoming.file_name,
+            instance,
+            status.runtime_status.value,
+        )
         return
     if status is not None and status.created_time is not None:
         modified = store.container.get_blob_client(blob_name).get_blob_properties().last_modified
         if modified <= status.created_time:
-            log.info("run %s: duplicate event for %s (older than attempt started %s)", incoming.run,
-                     blob_name, status.created_time.isoformat())
+            log.info(
+                "run %s: duplicate event for %s (older than attempt started %s)",
+                incoming.run,
+                blob_name,
+                status.created_time.isoformat(),
+            )
             return
     settle = shared_clients().settings.settle_seconds
     await start_run(client, RunRequest(run=incoming.run, source="blob", settle_seconds=settle))

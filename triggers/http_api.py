@@ -4,6 +4,7 @@ Function-key auth on every route. Bodies are checked against a schema that rejec
 keys, blob paths are confined to the configured container, and every client mistake answers
 a 4xx problem+json body that names the field and the rule.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -100,6 +101,7 @@ def parse_body(req: func.HttpRequest, schema: type[Body], required: bool = True)
 
 def handled(handler):
     """Turn Problems (and the domain's input errors) into problem+json responses."""
+
     @functools.wraps(handler)
     async def wrapper(*args: Any, **bindings: Any) -> func.HttpResponse:
         try:
@@ -108,10 +110,13 @@ def handled(handler):
             return problem.response()
         except (PathError, OptionsError, UnknownModelError) as error:
             return Problem(400, str(error)).response()
+
     return wrapper
 
 
-async def existing_run(client: df.DurableOrchestrationClient, identifier: str) -> df.DurableOrchestrationStatus:
+async def existing_run(
+    client: df.DurableOrchestrationClient, identifier: str
+) -> df.DurableOrchestrationStatus:
     status = await current_status(client, instance_id(run_name(identifier)))
     if status is None:
         raise Problem(404, f"no run {identifier!r}")
@@ -135,8 +140,16 @@ async def start_run_http(req: func.HttpRequest, client: df.DurableOrchestrationC
     if is_active(await current_status(client, instance)):
         raise conflict
     try:
-        await start_run(client, RunRequest(run=run, source="http", training=body.training,
-                                           validation=body.validation, options=body.options))
+        await start_run(
+            client,
+            RunRequest(
+                run=run,
+                source="http",
+                training=body.training,
+                validation=body.validation,
+                options=body.options,
+            ),
+        )
     except Exception:
         if is_active(await current_status(client, instance)):  # another start won the race
             raise conflict from None
@@ -183,7 +196,9 @@ async def cancel_run(req: func.HttpRequest, client: df.DurableOrchestrationClien
     body: Cancel = parse_body(req, Cancel, required=False)
     status = await existing_run(client, req.route_params["id"])
     if not is_active(status):
-        raise Problem(409, f"run {status.instance_id} is {status.runtime_status.value}; there is nothing to cancel")
+        raise Problem(
+            409, f"run {status.instance_id} is {status.runtime_status.value}; there is nothing to cancel"
+        )
     await client.raise_event(status.instance_id, CANCEL_EVENT, {"reason": body.reason})
     return json_response({"id": status.instance_id, "cancel": "requested"}, status=202)
 
@@ -197,7 +212,9 @@ async def approve_run(req: func.HttpRequest, client: df.DurableOrchestrationClie
     status = await existing_run(client, req.route_params["id"])
     stage = (status.custom_status or {}).get("stage", "") if isinstance(status.custom_status, dict) else ""
     if not is_active(status) or not stage.startswith("awaiting_approval"):
-        raise Problem(409, f"run {status.instance_id} is not waiting for approval (stage: {stage or 'unknown'})")
+        raise Problem(
+            409, f"run {status.instance_id} is not waiting for approval (stage: {stage or 'unknown'})"
+        )
     await client.raise_event(status.instance_id, APPROVAL_EVENT, body.model_dump())
     return json_response({"id": status.instance_id, "approved": body.approved}, status=202)
 
@@ -211,8 +228,11 @@ async def validate_http(req: func.HttpRequest) -> func.HttpResponse:
     if content_type in JSONL_TYPES:
         raw = req.get_body()
         if len(raw) > MAX_INLINE_DATASET:
-            raise Problem(413, f"an inline dataset is at most {MAX_INLINE_DATASET // (1024 * 1024)} MB; "
-                               "upload it to the container and validate the blob instead")
+            raise Problem(
+                413,
+                f"an inline dataset is at most {MAX_INLINE_DATASET // (1024 * 1024)} MB; "
+                "upload it to the container and validate the blob instead",
+            )
         report = await asyncio.to_thread(_validate, io.BytesIO(raw), "request body", model)
     elif content_type in ("application/json", ""):
         body: ValidateBlob = parse_body(req, ValidateBlob)
@@ -222,11 +242,14 @@ async def validate_http(req: func.HttpRequest) -> func.HttpResponse:
         with store.open_stream(body.blob) as stream:  # validating blocks: keep it off the event loop
             report = await asyncio.to_thread(_validate, stream, body.blob, body.model or model)
     else:
-        raise Problem(415, f"send application/json ({{\"blob\": ...}}) or application/jsonl, not {content_type}")
+        raise Problem(
+            415, f'send application/json ({{"blob": ...}}) or application/jsonl, not {content_type}'
+        )
     return json_response(report.to_dict())
 
 
 def _validate(stream, name: str, model: str | None):
     settings = shared_clients().settings
-    return validate_stream(stream, name=name, model=model or settings.base_model,
-                           price_overrides=settings.training_prices)
+    return validate_stream(
+        stream, name=name, model=model or settings.base_model, price_overrides=settings.training_prices
+    )

@@ -1,4 +1,5 @@
 """Starting runs and telling whether one is already going: shared by the blob trigger and the API."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,8 +11,11 @@ from orchestrators.pipeline import PIPELINE
 from tuning.paths import check_run_name
 from tuning.payloads import RunRequest
 
-ACTIVE = {OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running,
-          OrchestrationRuntimeStatus.ContinuedAsNew}
+ACTIVE = {
+    OrchestrationRuntimeStatus.Pending,
+    OrchestrationRuntimeStatus.Running,
+    OrchestrationRuntimeStatus.ContinuedAsNew,
+}
 INSTANCE_PREFIX = "ft-"
 
 
@@ -22,11 +26,13 @@ def instance_id(run: str) -> str:
 
 def run_name(identifier: str) -> str:
     """Accept either the run name or its instance id in routes."""
-    run = identifier[len(INSTANCE_PREFIX):] if identifier.startswith(INSTANCE_PREFIX) else identifier
+    run = identifier[len(INSTANCE_PREFIX) :] if identifier.startswith(INSTANCE_PREFIX) else identifier
     return check_run_name(run)
 
 
-async def current_status(client: df.DurableOrchestrationClient, instance: str) -> df.DurableOrchestrationStatus | None:
+async def current_status(
+    client: df.DurableOrchestrationClient, instance: str
+) -> df.DurableOrchestrationStatus | None:
     status = await client.get_status(instance, show_input=True)
     if status is None or not status.instance_id or status.runtime_status is None:
         return None
@@ -47,7 +53,7 @@ def describe(status: df.DurableOrchestrationStatus) -> dict[str, Any]:
     output = status.output if isinstance(status.output, dict) else {}
     return {
         "id": status.instance_id,
-        "run": status.instance_id[len(INSTANCE_PREFIX):],
+        "run": status.instance_id[len(INSTANCE_PREFIX) :],
         "runtime_status": status.runtime_status.value if status.runtime_status else None,
         "stage": custom.get("stage"),
         "job": custom.get("job"),

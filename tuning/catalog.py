@@ -6,6 +6,7 @@ methods from the Azure fine-tuning and DPO pages. Prices change and differ per r
 training tier, so they are only defaults (OpenAI's public list price per 1M training tokens):
 the settings layer passes overrides (`price_overrides`), and `None` means "unknown, no cost".
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -5,6 +5,7 @@ Authentication is Microsoft Entra ID by default (the function app's managed iden
 fixed bearer token only when `FT_EMULATOR_TOKEN` is set (the local emulator accepts its key
 as a token on both planes).
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,11 @@ class Clients:
     @cached_property
     def openai(self) -> AzureOpenAI:
         endpoint = self.settings.require_openai()
-        common = dict(azure_endpoint=endpoint, api_version=self.settings.openai_api_version,
-                      max_retries=OPENAI_MAX_RETRIES)
+        common = dict(
+            azure_endpoint=endpoint,
+            api_version=self.settings.openai_api_version,
+            max_retries=OPENAI_MAX_RETRIES,
+        )
         if self.settings.openai_api_key:
             return AzureOpenAI(api_key=self.settings.openai_api_key, **common)
         token_provider = get_bearer_token_provider(self.credential, COGNITIVE_SERVICES_SCOPE)
@@ -53,9 +57,14 @@ class Clients:
     def management(self) -> CognitiveServicesManagementClient:
         subscription, _, _ = self.settings.require_arm_target()
         arm = self.settings.arm_endpoint
-        return CognitiveServicesManagementClient(self.credential, subscription, base_url=arm,
-                                                 credential_scopes=[f"{arm}/.default"],
-                                                 retry_total=ARM_MAX_RETRIES, retry_status=ARM_MAX_RETRIES)
+        return CognitiveServicesManagementClient(
+            self.credential,
+            subscription,
+            base_url=arm,
+            credential_scopes=[f"{arm}/.default"],
+            retry_total=ARM_MAX_RETRIES,
+            retry_status=ARM_MAX_RETRIES,
+        )
 
     @cached_property
     def blob_service(self) -> BlobServiceClient:
@@ -63,7 +72,9 @@ class Clients:
             return BlobServiceClient(self.settings.storage_blob_uri, credential=self.credential)
         connection = self.settings.storage_connection
         if not connection:
-            raise SettingsError("no dataset storage: set FT_STORAGE, FT_STORAGE__blobServiceUri or AzureWebJobsStorage")
+            raise SettingsError(
+                "no dataset storage: set FT_STORAGE, FT_STORAGE__blobServiceUri or AzureWebJobsStorage"
+            )
         return BlobServiceClient.from_connection_string(connection)
 
     @cached_property

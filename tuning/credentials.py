@@ -4,6 +4,7 @@ Azure uses Microsoft Entra ID (azure-identity). Locally, the Azure OpenAI emulat
 API key as a bearer token on the ARM routes, so the real management client can talk to it
 through the same code path it uses against Azure.
 """
+
 from __future__ import annotations
 
 import time
@@ -24,7 +25,7 @@ class StaticTokenCredential:
     def close(self) -> None:
         """Nothing to release; present because the management client closes its credential."""
 
-    def __enter__(self) -> "StaticTokenCredential":
+    def __enter__(self) -> StaticTokenCredential:
         return self
 
     def __exit__(self, *exc: object) -> None:

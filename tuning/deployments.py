@@ -4,6 +4,7 @@ Deployments are create-or-update by name; `start_deployment` also looks first, s
 call for a deployment that already serves (or is creating) the same model sends no second PUT.
 Neither function blocks on provisioning: the orchestrator waits with durable timers.
 """
+
 from __future__ import annotations
 
 import time
@@ -21,8 +22,14 @@ NOT_READY_CODES = {"DeploymentNotFound", "DeploymentNotReady", "http_404"}
 
 
 class DeploymentTarget:
-    def __init__(self, client: CognitiveServicesManagementClient, resource_group: str, account: str,
-                 *, allow_http: bool = False) -> None:
+    def __init__(
+        self,
+        client: CognitiveServicesManagementClient,
+        resource_group: str,
+        account: str,
+        *,
+        allow_http: bool = False,
+    ) -> None:
         self.client = client
         self.resource_group = resource_group
         self.account = account
@@ -36,24 +43,39 @@ class DeploymentTarget:
             return None
         properties = found.properties
         return DeploymentStatus(
-            name=found.name, model=properties.model.name if properties and properties.model else None,
+            name=found.name,
+            model=properties.model.name if properties and properties.model else None,
             provisioning_state=(properties.provisioning_state if properties else None) or "Unknown",
-            sku=found.sku.name if found.sku else None, capacity=found.sku.capacity if found.sku else None)
+            sku=found.sku.name if found.sku else None,
+            capacity=found.sku.capacity if found.sku else None,
+        )
 
     def start(self, request: DeployInput) -> DeploymentStatus:
         current = self.status(request.name)
-        if current and current.model == request.model and current.provisioning_state in ("Creating", "Accepted",
-                                                                                          "Succeeded", "Updating"):
+        if (
+            current
+            and current.model == request.model
+            and current.provisioning_state in ("Creating", "Accepted", "Succeeded", "Updating")
+        ):
             return current
         deployment = Deployment(
             sku=Sku(name=request.sku, capacity=request.capacity),
-            properties=DeploymentProperties(model=DeploymentModel(format="OpenAI", name=request.model, version="1")))
+            properties=DeploymentProperties(
+                model=DeploymentModel(format="OpenAI", name=request.model, version="1")
+            ),
+        )
         poller = self.client.deployments.begin_create_or_update(
-            self.resource_group, self.account, request.name, deployment, polling=False, **self._call_options)
+            self.resource_group, self.account, request.name, deployment, polling=False, **self._call_options
+        )
         created = poller.result()
         state = created.properties.provisioning_state if created and created.properties else "Creating"
-        return DeploymentStatus(name=request.name, model=request.model, provisioning_state=state or "Creating",
-                                sku=request.sku, capacity=request.capacity)
+        return DeploymentStatus(
+            name=request.name,
+            model=request.model,
+            provisioning_state=state or "Creating",
+            sku=request.sku,
+            capacity=request.capacity,
+        )
 
 
 def smoke_test(client: Client, deployment: str, messages: list[dict[str, str]]) -> SmokeResult:
@@ -68,7 +90,11 @@ def smoke_test(client: Client, deployment: str, messages: list[dict[str, str]]) 
             return SmokeResult(ok=False, retryable=True, code=code)
         raise
     latency_ms = round((time.perf_counter() - started) * 1000, 1)
-    usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"}) \
-        if completion.usage else None
-    return SmokeResult(ok=True, answer=completion.choices[0].message.content, latency_ms=latency_ms, usage=usage)
-
+    usage = (
+        completion.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"})
+        if completion.usage
+        else None
+    )
+    return SmokeResult(
+        ok=True, answer=completion.choices[0].message.content, latency_ms=latency_ms, usage=usage
+    )

@@ -6,6 +6,7 @@ Durable Functions retries it with the retry options stated at the call site. A p
 repeats the error and, for paid operations, could repeat a side effect. Activities turn it
 into a `Failure` result that the orchestrator records in the report.
 """
+
 from __future__ import annotations
 
 import openai

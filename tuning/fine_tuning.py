@@ -4,6 +4,7 @@
 - a job carries the run's key in its metadata and a repeated submit finds it instead of
   starting (and paying for) a second one.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,16 @@ from typing import BinaryIO
 from openai import AzureOpenAI, OpenAI
 
 from tuning.errors import Failure, PermanentError
-from tuning.payloads import CheckpointChoice, DatasetBlob, FileStatus, JobRef, JobStatus, Progress, UploadedFile
 from tuning.options import ResolvedOptions
+from tuning.payloads import (
+    CheckpointChoice,
+    DatasetBlob,
+    FileStatus,
+    JobRef,
+    JobStatus,
+    Progress,
+    UploadedFile,
+)
 
 UPLOADS_API_THRESHOLD = 100 * 1024 * 1024  # above this, the multi-part uploads API
 UPLOAD_PART_SIZE = 64 * 1024 * 1024
@@ -34,13 +43,21 @@ def find_upload(client: Client, filename: str) -> FileStatus | None:
     return None
 
 
-def upload_dataset(client: Client, dataset: DatasetBlob, open_stream, *,
-                   threshold: int = UPLOADS_API_THRESHOLD, part_size: int = UPLOAD_PART_SIZE) -> UploadedFile:
+def upload_dataset(
+    client: Client,
+    dataset: DatasetBlob,
+    open_stream,
+    *,
+    threshold: int = UPLOADS_API_THRESHOLD,
+    part_size: int = UPLOAD_PART_SIZE,
+) -> UploadedFile:
     """Reuse an identical upload, else stream the blob to Azure OpenAI."""
     filename = upload_name(dataset)
     existing = find_upload(client, filename)
     if existing:
-        return UploadedFile(kind=dataset.kind, id=existing.id, filename=filename, status=existing.status, reused=True)
+        return UploadedFile(
+            kind=dataset.kind, id=existing.id, filename=filename, status=existing.status, reused=True
+        )
     with open_stream(dataset.path) as stream:
         if dataset.size > threshold:
             file_id, status = _upload_in_parts(client, stream, filename, dataset.size, part_size)
@@ -50,8 +67,12 @@ def upload_dataset(client: Client, dataset: DatasetBlob, open_stream, *,
     return UploadedFile(kind=dataset.kind, id=file_id, filename=filename, status=status, reused=False)
 
 
-def _upload_in_parts(client: Client, stream: BinaryIO, filename: str, size: int, part_size: int) -> tuple[str, str]:
-    upload = client.uploads.create(bytes=size, filename=filename, mime_type="application/jsonl", purpose="fine-tune")
+def _upload_in_parts(
+    client: Client, stream: BinaryIO, filename: str, size: int, part_size: int
+) -> tuple[str, str]:
+    upload = client.uploads.create(
+        bytes=size, filename=filename, mime_type="application/jsonl", purpose="fine-tune"
+    )
     part_ids = []
     while chunk := stream.read(part_size):
         part_ids.append(client.uploads.parts.create(upload_id=upload.id, data=chunk).id)
@@ -74,14 +95,18 @@ def find_job(client: Client, run_key: str, page_size: int = 50) -> str | None:
     return None
 
 
-def submit_job(client: Client, run_key: str, training_file: str, validation_file: str | None,
-               options: ResolvedOptions) -> JobRef:
+def submit_job(
+    client: Client, run_key: str, training_file: str, validation_file: str | None, options: ResolvedOptions
+) -> JobRef:
     """Find the job this run already started, else create it with the run key in its metadata."""
     existing = find_job(client, run_key)
     if existing:
         return JobRef(id=existing, reused=True)
-    request: dict = {"model": options.base_model, "training_file": training_file,
-                     "metadata": {RUN_KEY: run_key}}
+    request: dict = {
+        "model": options.base_model,
+        "training_file": training_file,
+        "metadata": {RUN_KEY: run_key},
+    }
     if validation_file:
         request["validation_file"] = validation_file
     if options.seed is not None:
@@ -102,9 +127,16 @@ def job_status(client: Client, job_id: str) -> JobStatus:
     error = None
     if job.error and (job.error.code or job.error.message):
         error = Failure(code=job.error.code or "job_failed", message=job.error.message or "")
-    return JobStatus(id=job.id, status=job.status, model=job.model, fine_tuned_model=job.fine_tuned_model,
-                     trained_tokens=job.trained_tokens, result_files=list(job.result_files or []),
-                     error=error, progress=latest_progress(client, job_id))
+    return JobStatus(
+        id=job.id,
+        status=job.status,
+        model=job.model,
+        fine_tuned_model=job.fine_tuned_model,
+        trained_tokens=job.trained_tokens,
+        result_files=list(job.result_files or []),
+        error=error,
+        progress=latest_progress(client, job_id),
+    )
 
 
 def latest_progress(client: Client, job_id: str) -> Progress:
@@ -112,8 +144,11 @@ def latest_progress(client: Client, job_id: str) -> Progress:
     for event in client.fine_tuning.jobs.list_events(job_id, limit=20).data:
         data = event.data if isinstance(event.data, dict) else None
         if event.type == "metrics" and data and "step" in data:
-            return Progress(step=data.get("step"), train_loss=_finite(data.get("train_loss")),
-                            valid_loss=_finite(data.get("valid_loss")))
+            return Progress(
+                step=data.get("step"),
+                train_loss=_finite(data.get("train_loss")),
+                valid_loss=_finite(data.get("valid_loss")),
+            )
     return Progress()
 
 
@@ -132,17 +167,27 @@ def best_checkpoint(client: Client, job_id: str) -> CheckpointChoice | None:
 
     def losses(checkpoint) -> tuple[float | None, float | None]:
         metrics = checkpoint.metrics
-        valid = _finite(getattr(metrics, "full_valid_loss", None)) or _finite(getattr(metrics, "valid_loss", None))
+        valid = _finite(getattr(metrics, "full_valid_loss", None)) or _finite(
+            getattr(metrics, "valid_loss", None)
+        )
         return valid, _finite(getattr(metrics, "train_loss", None))
 
     with_valid = [c for c in checkpoints if losses(c)[0] is not None]
-    basis, key = ("validation loss", 0) if with_valid else ("training loss (no validation loss was measured)", 1)
+    basis, key = (
+        ("validation loss", 0) if with_valid else ("training loss (no validation loss was measured)", 1)
+    )
     candidates = with_valid or [c for c in checkpoints if losses(c)[1] is not None] or checkpoints
-    chosen = min(candidates, key=lambda c: (losses(c)[key] if losses(c)[key] is not None else math.inf, c.step_number))
+    chosen = min(
+        candidates, key=lambda c: (losses(c)[key] if losses(c)[key] is not None else math.inf, c.step_number)
+    )
     valid, train = losses(chosen)
     return CheckpointChoice(
-        model=chosen.fine_tuned_model_checkpoint, step=chosen.step_number, valid_loss=valid, train_loss=train,
-        reason=f"lowest {basis} among {len(checkpoints)} checkpoints: step {chosen.step_number}")
+        model=chosen.fine_tuned_model_checkpoint,
+        step=chosen.step_number,
+        valid_loss=valid,
+        train_loss=train,
+        reason=f"lowest {basis} among {len(checkpoints)} checkpoints: step {chosen.step_number}",
+    )
 
 
 def result_csv(client: Client, file_id: str) -> str:

@@ -4,6 +4,7 @@ merge over the app settings.
 Unknown keys are an error (a typo such as `"sufix"` must not silently train without a suffix),
 and every field is checked before anything is uploaded.
 """
+
 from __future__ import annotations
 
 import re
@@ -58,7 +59,9 @@ class DeploymentOptions(Strict):
     @classmethod
     def _deployment_name(cls, value: str | None) -> str | None:
         if value is not None and not DEPLOYMENT_NAME.match(value):
-            raise ValueError("2-64 characters: letters, digits, '_', '-', '.', starting with a letter or digit")
+            raise ValueError(
+                "2-64 characters: letters, digits, '_', '-', '.', starting with a letter or digit"
+            )
         return value
 
 
@@ -136,6 +139,7 @@ def default_deployment_name(run: str) -> str:
 
 def merge_options(settings: Settings, run: str, *layers: RunOptions) -> ResolvedOptions:
     """Later layers win (run.json, then the HTTP body); unset fields fall back to settings."""
+
     def pick(attribute: str, default: object) -> object:
         for layer in reversed(layers):
             value = getattr(layer, attribute)

@@ -4,6 +4,7 @@ Every blob path that arrives from outside (an HTTP body, a blob event) goes thro
 `confined_blob_path`, so a caller can name blobs in the configured container and nothing else:
 no URLs, no other container, no `..`, no absolute or backslash paths.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,10 @@ class PathError(ValueError):
 
 def check_run_name(run: str) -> str:
     if not isinstance(run, str) or not RUN_NAME.match(run):
-        raise PathError(f"run name {run!r} must be 1-63 characters: letters, digits, '_', '-', '.', "
-                        "starting with a letter or digit")
+        raise PathError(
+            f"run name {run!r} must be 1-63 characters: letters, digits, '_', '-', '.', "
+            "starting with a letter or digit"
+        )
     return run
 
 
@@ -31,7 +34,7 @@ def confined_blob_path(path: str) -> str:
     """Return the path if it names a blob inside the container, else raise PathError."""
     if not isinstance(path, str) or not path:
         raise PathError("a blob path must be a non-empty string")
-    if "://" in path or path.startswith(("/", "~")) or ":" in path.split("/")[0]:
+    if "://" in path or path.startswith(("/", "~")) or ":" in path.split("/", maxsplit=1)[0]:
         raise PathError(f"{path!r} must be a path inside the container, not a URL or an absolute path")
     if "\\" in path or any(ord(ch) < 32 for ch in path):
         raise PathError(f"{path!r} contains a backslash or a control character")

@@ -2,6 +2,7 @@
 and outputs. Small JSON objects only (ids, counts, short strings): dataset contents never pass
 through the orchestration history.
 """
+
 from __future__ import annotations
 
 from typing import Any, Literal

@@ -5,6 +5,7 @@ cancelled and rejected ones included, so everything here renders whatever part o
 exists and never raises on a missing or oddly typed one. Only the standard library is used: the
 Functions host should not need a plotting stack to draw two lines.
 """
+
 from __future__ import annotations
 
 import csv
@@ -69,7 +70,9 @@ def _step_metric(columns: list[str], number: int, line: str) -> StepMetric:
         raise ValueError(f"line {number}: expected {len(columns)} cells, found {len(cells)}: {line!r}")
     row = dict(zip(columns, cells))
     try:
-        return StepMetric(_step(row["step"]), *(_optional_float(name, row.get(name, "")) for name in _VALUE_COLUMNS))
+        return StepMetric(
+            _step(row["step"]), *(_optional_float(name, row.get(name, "")) for name in _VALUE_COLUMNS)
+        )
     except ValueError as error:
         raise ValueError(f"line {number}: {error}: {line!r}") from None
 
@@ -161,7 +164,10 @@ def _ticks(low: float, high: float, *, integer: bool) -> tuple[float, ...]:
     step = next((factor * magnitude for factor in (1, 2, 5, 10) if factor * magnitude >= raw), 10 * magnitude)
     if integer:
         step = max(1.0, float(round(step)))
-    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)  # 1.1 / 0.1 is 11.000000000000002
+    first, last = (
+        math.floor(low / step + 1e-9),
+        math.ceil(high / step - 1e-9),
+    )  # 1.1 / 0.1 is 11.000000000000002
     return tuple(index * step for index in range(first, last + 1))
 
 
@@ -171,20 +177,30 @@ def _axes(x: _Axis, y: _Axis) -> list[str]:
     for value in y.ticks:
         top = _coordinate(y(value))
         parts.append(f'<line x1="{x.start}" y1="{top}" x2="{x.end}" y2="{top}" stroke="#e5e5e5"/>')
-        parts.append(f'<text x="{x.start - 6}" y="{top}" {_FONT} font-size="11" text-anchor="end" '
-                     f'dominant-baseline="middle">{y.label(value)}</text>')
+        parts.append(
+            f'<text x="{x.start - 6}" y="{top}" {_FONT} font-size="11" text-anchor="end" '
+            f'dominant-baseline="middle">{y.label(value)}</text>'
+        )
     for value in x.ticks:
         left = _coordinate(x(value))
         parts.append(f'<line x1="{left}" y1="{y.start}" x2="{left}" y2="{y.start + 5}" stroke="#333333"/>')
-        parts.append(f'<text x="{left}" y="{y.start + 18}" {_FONT} font-size="11" '
-                     f'text-anchor="middle">{x.label(value)}</text>')
-    parts.append(f'<polyline points="{x.start},{y.end} {x.start},{y.start} {x.end},{y.start}" '
-                 f'fill="none" stroke="#333333"/>')
-    parts.append(f'<text x="{(x.start + x.end) / 2}" y="{_HEIGHT - 12}" {_FONT} font-size="12" '
-                 f'text-anchor="middle">Step</text>')
+        parts.append(
+            f'<text x="{left}" y="{y.start + 18}" {_FONT} font-size="11" '
+            f'text-anchor="middle">{x.label(value)}</text>'
+        )
+    parts.append(
+        f'<polyline points="{x.start},{y.end} {x.start},{y.start} {x.end},{y.start}" '
+        f'fill="none" stroke="#333333"/>'
+    )
+    parts.append(
+        f'<text x="{(x.start + x.end) / 2}" y="{_HEIGHT - 12}" {_FONT} font-size="12" '
+        f'text-anchor="middle">Step</text>'
+    )
     middle = (y.start + y.end) / 2
-    parts.append(f'<text x="18" y="{middle}" {_FONT} font-size="12" text-anchor="middle" '
-                 f'transform="rotate(-90 18 {middle})">Loss</text>')
+    parts.append(
+        f'<text x="18" y="{middle}" {_FONT} font-size="12" text-anchor="middle" '
+        f'transform="rotate(-90 18 {middle})">Loss</text>'
+    )
     return parts
 
 
@@ -197,10 +213,14 @@ def _polyline(label: str, colour: str, points: list[tuple[int, float]], x: _Axis
         return []
     pixels = [(_coordinate(x(step)), _coordinate(y(value))) for step, value in points]
     series = _escape(label)
-    parts = [f'<polyline data-series="{series}" points="{" ".join(f"{a},{b}" for a, b in pixels)}" '
-             f'fill="none" stroke="{colour}" stroke-width="1.5" stroke-linejoin="round"/>']
+    parts = [
+        f'<polyline data-series="{series}" points="{" ".join(f"{a},{b}" for a, b in pixels)}" '
+        f'fill="none" stroke="{colour}" stroke-width="1.5" stroke-linejoin="round"/>'
+    ]
     if len(pixels) <= _MAX_DOTS:
-        parts += [f'<circle data-series="{series}" cx="{a}" cy="{b}" r="2.5" fill="{colour}"/>' for a, b in pixels]
+        parts += [
+            f'<circle data-series="{series}" cx="{a}" cy="{b}" r="2.5" fill="{colour}"/>' for a, b in pixels
+        ]
     return parts
 
 
@@ -210,9 +230,13 @@ def _legend(entries: list[tuple[str, str]]) -> list[str]:
     for index, (label, colour) in enumerate(entries):
         top = _TOP + 12 + index * 18
         left = _WIDTH - _RIGHT - 130
-        parts.append(f'<line x1="{left}" y1="{top}" x2="{left + 20}" y2="{top}" stroke="{colour}" stroke-width="2"/>')
-        parts.append(f'<text x="{left + 26}" y="{top}" {_FONT} font-size="11" '
-                     f'dominant-baseline="middle">{_escape(label)}</text>')
+        parts.append(
+            f'<line x1="{left}" y1="{top}" x2="{left + 20}" y2="{top}" stroke="{colour}" stroke-width="2"/>'
+        )
+        parts.append(
+            f'<text x="{left + 26}" y="{top}" {_FONT} font-size="11" '
+            f'dominant-baseline="middle">{_escape(label)}</text>'
+        )
     return parts
 
 
@@ -229,17 +253,19 @@ def _placeholder(message: str) -> list[str]:
 def _svg_document(title: str, body: list[str]) -> str:
     """Wrap the body with the root element, an accessible title and the visible heading."""
     escaped = _escape(title)
-    return "\n".join([
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{_HEIGHT}" '
-        f'viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img">',
-        f"<title>{escaped}</title>",
-        f'<rect width="{_WIDTH}" height="{_HEIGHT}" fill="#ffffff"/>',
-        f'<text x="{_WIDTH / 2}" y="28" {_FONT} font-size="16" text-anchor="middle">{escaped}</text>',
-        *body,
-        "</svg>",
-        "",
-    ])
+    return "\n".join(
+        [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{_HEIGHT}" '
+            f'viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img">',
+            f"<title>{escaped}</title>",
+            f'<rect width="{_WIDTH}" height="{_HEIGHT}" fill="#ffffff"/>',
+            f'<text x="{_WIDTH / 2}" y="28" {_FONT} font-size="16" text-anchor="middle">{escaped}</text>',
+            *body,
+            "</svg>",
+            "",
+        ]
+    )
 
 
 def _coordinate(value: float) -> str:
@@ -255,10 +281,17 @@ def _escape(text: str) -> str:
 # ----------------------------------------------------------------------------- Markdown report
 
 _MARKS = {
-    "succeeded": "✅", "ok": "✅", "failed": "❌", "cancelled": "⏹️", "rejected": "🚫", "skipped": "⏭️",
+    "succeeded": "✅",
+    "ok": "✅",
+    "failed": "❌",
+    "cancelled": "⏹️",
+    "rejected": "🚫",
+    "skipped": "⏭️",
 }
 _LABELS = {"id": "ID", "sku": "SKU", "fine_tuned_model": "Fine-tuned model", "cost_usd": "Cost (USD)"}
-_SECRET_WORDS = frozenset({"key", "token", "secret", "password", "passwd", "pwd", "credential", "credentials"})
+_SECRET_WORDS = frozenset(
+    {"key", "token", "secret", "password", "passwd", "pwd", "credential", "credentials"}
+)
 _SECRET_PHRASES = ("apikey", "connectionstring", "secret", "password")
 # Mappings whose keys are data (error codes, artifact file names), not field names: an error code
 # such as "unknown_key" must stay visible.
@@ -273,8 +306,19 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     """
     clean = _without_secrets(report) if isinstance(report, Mapping) else {}
     sections = (
-        _title, _errors, _run, _stages, _validation, _options, _files, _job, _metrics,
-        _model_choice, _deployment, _smoke_test, _artifacts,
+        _title,
+        _errors,
+        _run,
+        _stages,
+        _validation,
+        _options,
+        _files,
+        _job,
+        _metrics,
+        _model_choice,
+        _deployment,
+        _smoke_test,
+        _artifacts,
     )
     return "\n\n".join("\n".join(lines) for lines in (section(clean) for section in sections) if lines) + "\n"
 
@@ -422,22 +466,34 @@ def _error_line(error: Mapping[str, Any]) -> str:
 
 def _run(report: Mapping[str, Any]) -> list[str]:
     duration = _seconds_between(report.get("started"), report.get("finished"))
-    return _section("Run", _bullets([
-        ("Instance", _fmt(report.get("instance_id"))),
-        ("Attempt", _fmt(report.get("attempt"))),
-        ("Started", _fmt(report.get("started"))),
-        ("Finished", _fmt(report.get("finished"))),
-        ("Duration", _duration(duration)),
-    ]))
+    return _section(
+        "Run",
+        _bullets(
+            [
+                ("Instance", _fmt(report.get("instance_id"))),
+                ("Attempt", _fmt(report.get("attempt"))),
+                ("Started", _fmt(report.get("started"))),
+                ("Finished", _fmt(report.get("finished"))),
+                ("Duration", _duration(duration)),
+            ]
+        ),
+    )
 
 
 def _stages(report: Mapping[str, Any]) -> list[str]:
     rows = [
-        (stage.get("name"), _mark(stage.get("status")), stage.get("started"), stage.get("finished"),
-         _duration(_stage_seconds(stage)))
+        (
+            stage.get("name"),
+            _mark(stage.get("status")),
+            stage.get("started"),
+            stage.get("finished"),
+            _duration(_stage_seconds(stage)),
+        )
         for stage in _records(report.get("stages"))
     ]
-    return _section("Stages", _table(("Stage", "Status", "Started", "Finished", "Duration"), rows) if rows else [])
+    return _section(
+        "Stages", _table(("Stage", "Status", "Started", "Finished", "Duration"), rows) if rows else []
+    )
 
 
 def _stage_seconds(stage: Mapping[str, Any]) -> float | None:
@@ -471,30 +527,38 @@ def _duration(seconds: float | None) -> str:
 def _validation(report: Mapping[str, Any]) -> list[str]:
     validation = _mapping(report.get("validation"))
     summaries = ((role, _mapping(validation.get(role))) for role in ("training", "validation"))
-    return _section("Validation", _blocks(*(_validation_summary(role, found) for role, found in summaries if found)))
+    return _section(
+        "Validation", _blocks(*(_validation_summary(role, found) for role, found in summaries if found))
+    )
 
 
 def _validation_summary(role: str, summary: Mapping[str, Any]) -> list[str]:
     """One file's summary: verdict, counts, token statistics, estimate and errors by code."""
     valid = summary.get("valid")
     verdict = "" if valid is None else f"{_MARKS['ok']} valid" if valid else f"{_MARKS['failed']} invalid"
-    heading = " ".join(part for part in (f"### {role.capitalize()} file", _fmt(summary.get("file")), verdict) if part)
-    facts = _bullets([
-        ("Examples", _fmt(summary.get("examples"))),
-        ("Format", _fmt(summary.get("format"))),
-        ("Model", _fmt(summary.get("model"))),
-        ("Encoding", _fmt(summary.get("encoding"))),
-        ("Estimate", _estimate(_mapping(summary.get("estimate")))),
-        ("Errors", _fmt(summary.get("error_count"))),
-        ("Warnings", _fmt(summary.get("warning_count"))),
-    ])
+    heading = " ".join(
+        part for part in (f"### {role.capitalize()} file", _fmt(summary.get("file")), verdict) if part
+    )
+    facts = _bullets(
+        [
+            ("Examples", _fmt(summary.get("examples"))),
+            ("Format", _fmt(summary.get("format"))),
+            ("Model", _fmt(summary.get("model"))),
+            ("Encoding", _fmt(summary.get("encoding"))),
+            ("Estimate", _estimate(_mapping(summary.get("estimate")))),
+            ("Errors", _fmt(summary.get("error_count"))),
+            ("Warnings", _fmt(summary.get("warning_count"))),
+        ]
+    )
     groups = _error_groups(summary)
     return _blocks([heading], facts, _token_table(summary), ["Errors by code:"] if groups else [], groups)
 
 
 def _token_table(summary: Mapping[str, Any]) -> list[str]:
     """Token statistics per kind (all tokens, assistant tokens): what training is billed on."""
-    tokens = [(name, stats) for name, stats in _mapping(summary.get("tokens")).items() if isinstance(stats, Mapping)]
+    tokens = [
+        (name, stats) for name, stats in _mapping(summary.get("tokens")).items() if isinstance(stats, Mapping)
+    ]
     columns = ("sum", "min", "max", "mean", "median", "p95")
     rows = [(name, *(stats.get(column) for column in columns)) for name, stats in tokens]
     return _table(("Tokens", "Sum", "Min", "Max", "Mean", "Median", "P95"), rows) if rows else []
@@ -505,9 +569,13 @@ def _estimate(estimate: Mapping[str, Any]) -> str:
     if not estimate:
         return ""
     templates = (
-        ("epochs", "{} epochs"), ("billed_tokens", "{} billed tokens"), ("context_limit", "context limit {} tokens"),
+        ("epochs", "{} epochs"),
+        ("billed_tokens", "{} billed tokens"),
+        ("context_limit", "context limit {} tokens"),
     )
-    parts = [template.format(_fmt(estimate[key])) for key, template in templates if estimate.get(key) is not None]
+    parts = [
+        template.format(_fmt(estimate[key])) for key, template in templates if estimate.get(key) is not None
+    ]
     return ", ".join([*parts, _cost(estimate.get("cost_usd"))])
 
 
@@ -548,7 +616,11 @@ def _options(report: Mapping[str, Any]) -> list[str]:
 
 
 def _files(report: Mapping[str, Any]) -> list[str]:
-    files = [(role, record) for role, record in _mapping(report.get("files")).items() if isinstance(record, Mapping)]
+    files = [
+        (role, record)
+        for role, record in _mapping(report.get("files")).items()
+        if isinstance(record, Mapping)
+    ]
     rows = [(role, record.get("filename"), record.get("id"), record.get("reused")) for role, record in files]
     return _section("Uploaded files", _table(("File", "Name", "ID", "Reused"), rows) if rows else [])
 
@@ -564,9 +636,17 @@ def _metrics(report: Mapping[str, Any]) -> list[str]:
     if not metrics.get("steps") and not final:
         return []
     columns = ("step", "train_loss", "valid_loss", "train_mean_token_accuracy", "valid_mean_token_accuracy")
-    header = ("Final step", "Train loss", "Validation loss", "Train token accuracy", "Validation token accuracy")
+    header = (
+        "Final step",
+        "Train loss",
+        "Validation loss",
+        "Train token accuracy",
+        "Validation token accuracy",
+    )
     table = _table(header, [[final.get(column) for column in columns]]) if final else []
-    return _section("Metrics", _blocks(_bullets([("Steps", _fmt(metrics.get("steps")))]), table, ["![Loss](loss.svg)"]))
+    return _section(
+        "Metrics", _blocks(_bullets([("Steps", _fmt(metrics.get("steps")))]), table, ["![Loss](loss.svg)"])
+    )
 
 
 def _model_choice(report: Mapping[str, Any]) -> list[str]:
@@ -580,15 +660,19 @@ def _deployment(report: Mapping[str, Any]) -> list[str]:
 def _smoke_test(report: Mapping[str, Any]) -> list[str]:
     """The prompt and the answer verbatim in fenced blocks, then latency and usage."""
     smoke = _mapping(report.get("smoke_test"))
-    messages = [_quoted(_fmt(message.get("role")) or "message", message.get("content"))
-                for message in _records(smoke.get("messages"))]
+    messages = [
+        _quoted(_fmt(message.get("role")) or "message", message.get("content"))
+        for message in _records(smoke.get("messages"))
+    ]
     answer = _quoted("Answer", smoke.get("answer")) if smoke.get("answer") is not None else []
     latency = smoke.get("latency_ms")
-    facts = _bullets([
-        ("Latency", f"{latency:,.0f} ms" if isinstance(latency, (int, float)) else _fmt(latency)),
-        ("Usage", _fmt(smoke.get("usage"))),
-        ("Attempts", _fmt(smoke.get("attempts"))),
-    ])
+    facts = _bullets(
+        [
+            ("Latency", f"{latency:,.0f} ms" if isinstance(latency, (int, float)) else _fmt(latency)),
+            ("Usage", _fmt(smoke.get("usage"))),
+            ("Attempts", _fmt(smoke.get("attempts"))),
+        ]
+    )
     return _section("Smoke test", _blocks(*messages, answer, facts))
 
 

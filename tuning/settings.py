@@ -6,6 +6,7 @@ misconfigured app fails on its first call with a sentence a person can act on, n
 KeyError deep inside a client. Secrets are held here but never rendered: `describe()` is what
 may be logged.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,15 +52,25 @@ class Settings:
 
     def require_openai(self) -> str:
         if not self.openai_endpoint:
-            raise SettingsError("AZURE_OPENAI_ENDPOINT is not set: it names the Azure OpenAI resource to train on")
+            raise SettingsError(
+                "AZURE_OPENAI_ENDPOINT is not set: it names the Azure OpenAI resource to train on"
+            )
         return self.openai_endpoint
 
     def require_arm_target(self) -> tuple[str, str, str]:
-        missing = [name for name, value in (("AZURE_SUBSCRIPTION_ID", self.subscription_id),
-                                            ("AZURE_RESOURCE_GROUP", self.resource_group),
-                                            ("AZURE_OPENAI_ACCOUNT", self.openai_account)) if not value]
+        missing = [
+            name
+            for name, value in (
+                ("AZURE_SUBSCRIPTION_ID", self.subscription_id),
+                ("AZURE_RESOURCE_GROUP", self.resource_group),
+                ("AZURE_OPENAI_ACCOUNT", self.openai_account),
+            )
+            if not value
+        ]
         if missing:
-            raise SettingsError(f"{', '.join(missing)} not set: needed to deploy the model through Azure Resource Manager")
+            raise SettingsError(
+                f"{', '.join(missing)} not set: needed to deploy the model through Azure Resource Manager"
+            )
         return self.subscription_id, self.resource_group, self.openai_account  # type: ignore[return-value]
 
     def describe(self) -> dict[str, object]:
@@ -68,7 +79,9 @@ class Settings:
             "container": self.container,
             "openai_endpoint": self.openai_endpoint,
             "openai_api_version": self.openai_api_version,
-            "openai_auth": "api-key" if self.openai_api_key else ("static-token" if self.emulator_token else "entra-id"),
+            "openai_auth": "api-key"
+            if self.openai_api_key
+            else ("static-token" if self.emulator_token else "entra-id"),
             "arm_endpoint": self.arm_endpoint,
             "base_model": self.base_model,
         }
@@ -79,7 +92,9 @@ def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str 
     return value or default
 
 
-def _number(env: Mapping[str, str], name: str, default: float | None, *, minimum: float = 0.0) -> float | None:
+def _number(
+    env: Mapping[str, str], name: str, default: float | None, *, minimum: float = 0.0
+) -> float | None:
     raw = _text(env, name)
     if raw is None:
         return default
@@ -102,8 +117,10 @@ def _prices(env: Mapping[str, str]) -> dict[str, float]:
             raise ValueError
         return {str(model): float(price) for model, price in prices.items()}
     except (ValueError, TypeError):
-        raise SettingsError('FT_TRAINING_PRICES must be a JSON object such as {"gpt-4o-2024-08-06": 25.0} '
-                            "(USD per 1M training tokens)") from None
+        raise SettingsError(
+            'FT_TRAINING_PRICES must be a JSON object such as {"gpt-4o-2024-08-06": 25.0} '
+            "(USD per 1M training tokens)"
+        ) from None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -2,6 +2,7 @@
 
 Datasets are only ever read (streamed, never loaded whole); reports are the only blobs written.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -70,7 +71,7 @@ class DatasetStore:
         found: dict[str, str] = {}
         prefix = run_folder(run)
         for blob in self.container.list_blobs(name_starts_with=prefix):
-            file_name = blob.name[len(prefix):]
+            file_name = blob.name[len(prefix) :]
             if file_name in DATASET_FILES:
                 found[DATASET_FILES[file_name]] = blob.name
             elif file_name == RUN_OPTIONS_FILE:
@@ -106,8 +107,12 @@ class DatasetStore:
         return BlobDigest(path=path, sha256=sha.hexdigest(), size=size)
 
     def write_text(self, path: str, text: str, content_type: str) -> str:
-        self.container.upload_blob(confined_blob_path(path), text.encode("utf-8"), overwrite=True,
-                                   content_settings=ContentSettings(content_type=content_type))
+        self.container.upload_blob(
+            confined_blob_path(path),
+            text.encode("utf-8"),
+            overwrite=True,
+            content_settings=ContentSettings(content_type=content_type),
+        )
         return path
 
     def write_json(self, path: str, document: object) -> str:

@@ -6,12 +6,13 @@ special tokens still come from tiktoken's own definitions (tiktoken_ext.openai_p
 encodings are the real ones rather than a hand-copied twin; their loader is intercepted only
 to hand over our verified ranks, and the hash tiktoken pins must equal ours.
 """
+
 from __future__ import annotations
 
 import base64
 import hashlib
 import threading
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from unittest import mock
 
@@ -56,7 +57,7 @@ def _load_ranks(name: str) -> dict[bytes, int]:
     return ranks
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_encoding(name: str) -> tiktoken.Encoding:
     """The tiktoken encoding `name`, built from the shipped, hash-checked file; cached per name."""
     constructor = openai_public.ENCODING_CONSTRUCTORS.get(name)

@@ -3,6 +3,7 @@
 They need the API key like every other route, and faults never apply to them, so a test
 can always read the state or switch faults off.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -55,9 +56,11 @@ async def fail_next_job(request: web.Request) -> web.Response:
     emu = emulator(request)
     body = await json_body(request)
     count = int(_number(body, "count", 1))
-    emu.faults.fail_next_job(str(body.get("code", "internal_error")),
-                             str(body.get("message", "The fine-tuning job failed (injected by the emulator).")),
-                             count)
+    emu.faults.fail_next_job(
+        str(body.get("code", "internal_error")),
+        str(body.get("message", "The fine-tuning job failed (injected by the emulator).")),
+        count,
+    )
     return web.json_response(emu.faults.to_json())
 
 

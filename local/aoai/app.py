@@ -1,6 +1,7 @@
 """Wiring: routes under both data-plane prefixes, ARM and admin routes, and the middleware
 that every request passes through (log, errors, auth, api-version, faults, lifecycles, persistence).
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,7 +56,9 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
         outcome = str(response.status)
     except DroppedConnection:
         response, outcome = web.Response(status=500), "dropped"
-    log.info("%s %s -> %s (%.1f ms)", request.method, request.path, outcome, (time.perf_counter() - started) * 1000)
+    log.info(
+        "%s %s -> %s (%.1f ms)", request.method, request.path, outcome, (time.perf_counter() - started) * 1000
+    )
     return response
 
 
@@ -70,7 +73,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     except web.HTTPException as error:
         if error.status == 405:
-            return ApiError(405, "MethodNotAllowed", f"The method {request.method} is not allowed here.").response()
+            return ApiError(
+                405, "MethodNotAllowed", f"The method {request.method} is not allowed here."
+            ).response()
         if request.path.startswith("/subscriptions/"):
             return ApiError(404, "InvalidResourceType", "The resource type could not be found.").response()
         return RESOURCE_NOT_FOUND.response()
@@ -85,12 +90,18 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     if request.path.startswith("/subscriptions/"):
         check_arm(request, emu.settings.api_key)
         if "api-version" not in request.query:
-            raise ApiError(400, "MissingApiVersionParameter",
-                           "The api-version query parameter (?api-version=) is required for all requests.")
+            raise ApiError(
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
     else:
         check_data_plane(request, emu.settings.api_key)
-        if (request.path.startswith("/openai/") and not request.path.startswith("/openai/v1/")
-                and "api-version" not in request.query):
+        if (
+            request.path.startswith("/openai/")
+            and not request.path.startswith("/openai/v1/")
+            and "api-version" not in request.query
+        ):
             raise RESOURCE_NOT_FOUND
     return await handler(request)
 
@@ -99,11 +110,20 @@ def _fault_error(kind: str, group: str, faults: Faults) -> ApiError:
     retry = faults.retry_after_headers()
     if kind == "rate_429":
         code = "TooManyRequests" if group == "arm" else "429"
-        return ApiError(429, code, "Requests have exceeded the call rate limit (injected by the emulator). "
-                        f"Please retry after {faults.retry_after_ms} milliseconds.", headers=retry)
+        return ApiError(
+            429,
+            code,
+            "Requests have exceeded the call rate limit (injected by the emulator). "
+            f"Please retry after {faults.retry_after_ms} milliseconds.",
+            headers=retry,
+        )
     if kind == "rate_503":
-        return ApiError(503, "ServiceUnavailable", "The service is temporarily unavailable (injected).", headers=retry)
-    return ApiError(500, "InternalServerError", "The server had an error while processing the request (injected).")
+        return ApiError(
+            503, "ServiceUnavailable", "The service is temporarily unavailable (injected).", headers=retry
+        )
+    return ApiError(
+        500, "InternalServerError", "The server had an error while processing the request (injected)."
+    )
 
 
 @web.middleware
@@ -144,13 +164,16 @@ def create_app(settings: Settings, faults: Faults) -> web.Application:
     emu = Emulator(settings, faults)
     if settings.state_dir is not None:
         emu.store.load(settings.state_dir)
-    app = web.Application(client_max_size=MAX_BODY,
-                          middlewares=[request_log, errors, authenticate, inject_faults, lifecycle])
+    app = web.Application(
+        client_max_size=MAX_BODY, middlewares=[request_log, errors, authenticate, inject_faults, lifecycle]
+    )
     app[EMULATOR] = emu
-    app.add_routes([
-        *_prefixed("/openai/v1", [*DATA_PLANE, *chat.V1_ROUTES]),
-        *_prefixed("/openai", [*DATA_PLANE, *chat.API_VERSION_ROUTES]),
-        *arm.ROUTES,
-        *admin.ROUTES,
-    ])
+    app.add_routes(
+        [
+            *_prefixed("/openai/v1", [*DATA_PLANE, *chat.V1_ROUTES]),
+            *_prefixed("/openai", [*DATA_PLANE, *chat.API_VERSION_ROUTES]),
+            *arm.ROUTES,
+            *admin.ROUTES,
+        ]
+    )
     return app

@@ -5,6 +5,7 @@ Retry-After headers), which is what azure-mgmt-core's ARMPolling follows. The em
 one Azure OpenAI account: any subscription, resource group and account name in the path
 address the same deployments, which the data plane's chat route serves.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,14 +19,16 @@ from local.aoai.errors import ApiError, require
 from local.aoai.jobs import trained_models
 from local.aoai.state import DeploymentRecord, OperationRecord, new_id, now
 
-ACCOUNT = ("/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.CognitiveServices"
-           "/accounts/{account}")
+ACCOUNT = (
+    "/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.CognitiveServices"
+    "/accounts/{account}"
+)
 LOCATION = "/subscriptions/{subscription}/providers/Microsoft.CognitiveServices/locations/{location}"
 REGION = "local"
 
 
 def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def advance(emu: Emulator, at: float) -> None:
@@ -37,19 +40,29 @@ def advance(emu: Emulator, at: float) -> None:
 
 def to_api(deployment: DeploymentRecord) -> dict[str, Any]:
     return {
-        "id": f"{deployment.scope}/deployments/{deployment.name}", "name": deployment.name,
+        "id": f"{deployment.scope}/deployments/{deployment.name}",
+        "name": deployment.name,
         "type": "Microsoft.CognitiveServices/accounts/deployments",
         "sku": {"name": deployment.sku_name, "capacity": deployment.sku_capacity},
         "properties": {
             **deployment.properties,
-            "model": {"format": deployment.model_format, "name": deployment.model, "version": deployment.model_version},
+            "model": {
+                "format": deployment.model_format,
+                "name": deployment.model,
+                "version": deployment.model_version,
+            },
             "provisioningState": deployment.provisioning_state,
             "capabilities": {"chatCompletion": "true"},
             "rateLimits": [{"key": "request", "renewalPeriod": 10, "count": deployment.sku_capacity}],
         },
-        "systemData": {"createdAt": _iso(deployment.created_at), "createdBy": "emulator", "createdByType": "User",
-                       "lastModifiedAt": _iso(deployment.created_at), "lastModifiedBy": "emulator",
-                       "lastModifiedByType": "User"},
+        "systemData": {
+            "createdAt": _iso(deployment.created_at),
+            "createdBy": "emulator",
+            "createdByType": "User",
+            "lastModifiedAt": _iso(deployment.created_at),
+            "lastModifiedBy": "emulator",
+            "lastModifiedByType": "User",
+        },
     }
 
 
@@ -63,9 +76,11 @@ def _poll_hint(seconds: float) -> dict[str, str]:
 def _operation_headers(request: web.Request, emu: Emulator, operation: OperationRecord) -> dict[str, str]:
     subscription, version = request.match_info["subscription"], request.query["api-version"]
     base = f"{request.scheme}://{request.host}" + LOCATION.format(subscription=subscription, location=REGION)
-    return {"Azure-AsyncOperation": f"{base}/operationStatuses/{operation.id}?api-version={version}",
-            "Location": f"{base}/operationResults/{operation.id}?api-version={version}",
-            **_poll_hint(emu.settings.deploy_seconds)}
+    return {
+        "Azure-AsyncOperation": f"{base}/operationStatuses/{operation.id}?api-version={version}",
+        "Location": f"{base}/operationResults/{operation.id}?api-version={version}",
+        **_poll_hint(emu.settings.deploy_seconds),
+    }
 
 
 def _start_operation(emu: Emulator, kind: str, deployment: str, done_at: float) -> OperationRecord:
@@ -77,22 +92,34 @@ def _start_operation(emu: Emulator, kind: str, deployment: str, done_at: float) 
 def _check_deployment(emu: Emulator, body: Any) -> tuple[dict[str, Any], str, int]:
     """The model block, SKU name and capacity of a PUT body, or ARM's 400."""
     if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
-        raise ApiError(400, "InvalidRequestContent", "The request content must be a deployment with 'properties'.")
+        raise ApiError(
+            400, "InvalidRequestContent", "The request content must be a deployment with 'properties'."
+        )
     model = body["properties"].get("model")
     if not isinstance(model, dict) or not isinstance(model.get("name"), str):
         raise ApiError(400, "InvalidResourceProperties", "properties.model.name is required.")
     if str(model.get("format", "")).lower() != "openai":
-        raise ApiError(400, "InvalidResourceProperties",
-                        f"The model format {model.get('format')!r} is not supported; use 'OpenAI'.")
+        raise ApiError(
+            400,
+            "InvalidResourceProperties",
+            f"The model format {model.get('format')!r} is not supported; use 'OpenAI'.",
+        )
     if model["name"] not in BASE_DEPLOYABLE | trained_models(emu):
-        raise ApiError(400, "DeploymentModelNotSupported",
-                        f"The model '{model['name']}' is not a base model or a fine-tuned model of this account.")
+        raise ApiError(
+            400,
+            "DeploymentModelNotSupported",
+            f"The model '{model['name']}' is not a base model or a fine-tuned model of this account.",
+        )
     sku = body.get("sku")
     if not isinstance(sku, dict) or canonical_sku(str(sku.get("name", ""))) is None:
-        raise ApiError(400, "InvalidSkuName", f"The SKU {sku!r} is not supported; use one of {', '.join(SKUS)}.")
+        raise ApiError(
+            400, "InvalidSkuName", f"The SKU {sku!r} is not supported; use one of {', '.join(SKUS)}."
+        )
     capacity = sku.get("capacity", 1)
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-        raise ApiError(400, "InvalidCapacity", f"The SKU capacity must be an integer of at least 1, not {capacity!r}.")
+        raise ApiError(
+            400, "InvalidCapacity", f"The SKU capacity must be an integer of at least 1, not {capacity!r}."
+        )
     return model, canonical_sku(sku["name"]), capacity
 
 
@@ -101,8 +128,10 @@ def _scope(request: web.Request) -> str:
 
 
 def _found(emu: Emulator, name: str) -> DeploymentRecord:
-    return require(emu.store.deployments.get(name),
-                   ApiError(404, "DeploymentNotFound", f"The deployment '{name}' does not exist."))
+    return require(
+        emu.store.deployments.get(name),
+        ApiError(404, "DeploymentNotFound", f"The deployment '{name}' does not exist."),
+    )
 
 
 async def put_deployment(request: web.Request) -> web.Response:
@@ -117,14 +146,26 @@ async def put_deployment(request: web.Request) -> web.Response:
     ready_at = created + emu.settings.deploy_seconds
     extra = {k: v for k, v in body["properties"].items() if k not in {"model", "provisioningState"}}
     deployment = DeploymentRecord(
-        name=name, scope=_scope(request), model=model["name"], model_format="OpenAI",
-        model_version=str(model.get("version") or "1"), sku_name=sku_name, sku_capacity=capacity, properties=extra,
-        created_at=created, ready_at=ready_at, not_ready_until=ready_at + emu.faults.deployment_not_ready_seconds,
-        provisioning_state="Updating" if existed else "Creating")
+        name=name,
+        scope=_scope(request),
+        model=model["name"],
+        model_format="OpenAI",
+        model_version=str(model.get("version") or "1"),
+        sku_name=sku_name,
+        sku_capacity=capacity,
+        properties=extra,
+        created_at=created,
+        ready_at=ready_at,
+        not_ready_until=ready_at + emu.faults.deployment_not_ready_seconds,
+        provisioning_state="Updating" if existed else "Creating",
+    )
     emu.store.deployments[name] = deployment
     operation = _start_operation(emu, "create", name, ready_at)
-    return web.json_response(to_api(deployment), status=200 if existed else 201,
-                             headers=_operation_headers(request, emu, operation))
+    return web.json_response(
+        to_api(deployment),
+        status=200 if existed else 201,
+        headers=_operation_headers(request, emu, operation),
+    )
 
 
 async def get_deployment(request: web.Request) -> web.Response:
@@ -145,8 +186,10 @@ async def delete_deployment(request: web.Request) -> web.Response:
 
 
 def _operation(emu: Emulator, operation_id: str) -> OperationRecord:
-    return require(emu.store.operations.get(operation_id),
-                   ApiError(404, "OperationNotFound", f"The operation '{operation_id}' was not found."))
+    return require(
+        emu.store.operations.get(operation_id),
+        ApiError(404, "OperationNotFound", f"The operation '{operation_id}' was not found."),
+    )
 
 
 async def operation_status(request: web.Request) -> web.Response:
@@ -154,8 +197,12 @@ async def operation_status(request: web.Request) -> web.Response:
     emu = emulator(request)
     operation = _operation(emu, request.match_info["operation"])
     done = now() >= operation.done_at
-    body = {"id": request.path, "name": operation.id, "status": "Succeeded" if done else "InProgress",
-            "startTime": _iso(operation.started_at)}
+    body = {
+        "id": request.path,
+        "name": operation.id,
+        "status": "Succeeded" if done else "InProgress",
+        "startTime": _iso(operation.started_at),
+    }
     if done:
         body["endTime"] = _iso(operation.done_at)
     return web.json_response(body, headers={} if done else _poll_hint(emu.settings.deploy_seconds))
@@ -166,8 +213,9 @@ async def operation_result(request: web.Request) -> web.Response:
     emu = emulator(request)
     operation = _operation(emu, request.match_info["operation"])
     if now() < operation.done_at:
-        return web.Response(status=202, headers={"Location": str(request.url),
-                                                 **_poll_hint(emu.settings.deploy_seconds)})
+        return web.Response(
+            status=202, headers={"Location": str(request.url), **_poll_hint(emu.settings.deploy_seconds)}
+        )
     deployment = emu.store.deployments.get(operation.deployment)
     if operation.kind == "delete" or deployment is None:
         return web.Response(status=204)

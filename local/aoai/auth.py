@@ -4,6 +4,7 @@ The data plane takes the key as `api-key` or as a bearer token (what AzureOpenAI
 OpenAI(base_url=...) send); ARM takes only a bearer token. The emulator has one key; the
 lead's StaticTokenCredential hands it to azure-mgmt clients as their access token.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -13,8 +14,11 @@ from aiohttp import web
 from local.aoai.errors import ApiError
 
 DATA_PLANE_DENIED = ApiError(
-    401, "401", "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid "
-    "key for an active subscription and use a correct regional API endpoint for your resource.")
+    401,
+    "401",
+    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid "
+    "key for an active subscription and use a correct regional API endpoint for your resource.",
+)
 
 
 def _matches(given: str | None, key: str) -> bool:
@@ -33,6 +37,8 @@ def check_data_plane(request: web.Request, key: str) -> None:
 
 def check_arm(request: web.Request, key: str) -> None:
     if "Authorization" not in request.headers:
-        raise ApiError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+        raise ApiError(
+            401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
+        )
     if not _matches(_bearer(request), key):
         raise ApiError(401, "InvalidAuthenticationToken", "The access token is invalid.")

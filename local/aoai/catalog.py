@@ -4,6 +4,7 @@ Fine-tunable ids are the dated base models Azure OpenAI accepts in `fine_tuning.
 deployable names add the undated family names an ARM deployment may use. Fine-tuned models
 and their checkpoints become deployable once their job has produced them (see jobs.py).
 """
+
 from __future__ import annotations
 
 FINE_TUNABLE: dict[str, frozenset[str]] = {
@@ -17,11 +18,23 @@ FINE_TUNABLE: dict[str, frozenset[str]] = {
 }
 
 BASE_DEPLOYABLE = frozenset(FINE_TUNABLE) | {
-    "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-35-turbo",
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "gpt-35-turbo",
 }
 
-SKUS = ("Standard", "GlobalStandard", "DataZoneStandard", "DeveloperTier", "ProvisionedManaged",
-        "GlobalProvisionedManaged", "DataZoneProvisionedManaged")
+SKUS = (
+    "Standard",
+    "GlobalStandard",
+    "DataZoneStandard",
+    "DeveloperTier",
+    "ProvisionedManaged",
+    "GlobalProvisionedManaged",
+    "DataZoneProvisionedManaged",
+)
 
 
 def canonical_sku(name: str) -> str | None:

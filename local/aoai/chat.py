@@ -4,6 +4,7 @@ The reply quotes the last user message, so a smoke test can check that its quest
 through; usage counts come from tokens.py. A deployment answers only once its ARM
 provisioning has Succeeded and its DeploymentNotReady window (a fault) has passed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,10 @@ from local.aoai.protocol import json_body
 from local.aoai.state import DeploymentRecord, now
 from local.aoai.tokens import content_text, count_messages, count_text
 
-NOT_FOUND_MESSAGE = ("The API deployment for this resource does not exist. If you created the deployment within "
-                     "the last 5 minutes, please wait a moment and try again.")
+NOT_FOUND_MESSAGE = (
+    "The API deployment for this resource does not exist. If you created the deployment within "
+    "the last 5 minutes, please wait a moment and try again."
+)
 
 
 def ready_deployment(emu: Emulator, name: str) -> DeploymentRecord:
@@ -26,20 +29,29 @@ def ready_deployment(emu: Emulator, name: str) -> DeploymentRecord:
     if deployment is None or deployment.provisioning_state != "Succeeded":
         raise ApiError(404, "DeploymentNotFound", NOT_FOUND_MESSAGE)
     if now() < deployment.not_ready_until:
-        raise ApiError(400, "DeploymentNotReady", f"The deployment '{name}' is not ready yet. Please try again "
-                       "in a few moments.", type="invalid_request_error")
+        raise ApiError(
+            400,
+            "DeploymentNotReady",
+            f"The deployment '{name}' is not ready yet. Please try again in a few moments.",
+            type="invalid_request_error",
+        )
     return deployment
 
 
 def reply(deployment: DeploymentRecord, messages: list[dict[str, Any]]) -> str:
-    question = next((content_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
-    return f"[{deployment.model}] You asked: \"{question.strip()}\". This is the emulator's deterministic answer."
+    question = next(
+        (content_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
+    )
+    return (
+        f'[{deployment.model}] You asked: "{question.strip()}". This is the emulator\'s deterministic answer.'
+    )
 
 
 def _check_messages(messages: Any) -> list[dict[str, Any]]:
     if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
-        raise invalid("'messages' must be a non-empty array of message objects.", param="messages",
-                      code="BadRequest")
+        raise invalid(
+            "'messages' must be a non-empty array of message objects.", param="messages", code="BadRequest"
+        )
     return messages
 
 
@@ -53,15 +65,29 @@ async def _complete(request: web.Request, deployment_name: str, body: dict[str, 
     prompt_tokens, completion_tokens = count_messages(messages), count_text(content)
     created = int(now())
     digest = hashlib.sha256(f"{deployment_name}:{created}:{content}".encode()).hexdigest()[:29]
-    return web.json_response({
-        "id": f"chatcmpl-{digest}", "object": "chat.completion", "created": created, "model": deployment.model,
-        "system_fingerprint": "fp_emulator",
-        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                     "message": {"role": "assistant", "content": content, "refusal": None}}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
-        "prompt_filter_results": [],
-    })
+    return web.json_response(
+        {
+            "id": f"chatcmpl-{digest}",
+            "object": "chat.completion",
+            "created": created,
+            "model": deployment.model,
+            "system_fingerprint": "fp_emulator",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                    "message": {"role": "assistant", "content": content, "refusal": None},
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+            "prompt_filter_results": [],
+        }
+    )
 
 
 async def deployment_completions(request: web.Request) -> web.Response:

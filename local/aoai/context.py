@@ -1,4 +1,5 @@
 """What every handler needs: the settings, the records and the fault switches."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

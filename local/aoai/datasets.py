@@ -5,6 +5,7 @@ Azure validates a `fine-tune` upload while it is `pending` and marks it `error` 
 `messages`, DPO `input`/`preferred_output`/`non_preferred_output`, legacy
 `prompt`/`completion`) and counts examples and tokens for `trained_tokens`.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,11 @@ def _example_tokens(example: Any) -> int:
             raise DatasetError(problem)
         return count_messages(example["messages"])
     if "preferred_output" in example:
-        outputs = [example.get("input", {}).get("messages") if isinstance(example.get("input"), dict) else None,
-                   example.get("preferred_output"), example.get("non_preferred_output")]
+        outputs = [
+            example.get("input", {}).get("messages") if isinstance(example.get("input"), dict) else None,
+            example.get("preferred_output"),
+            example.get("non_preferred_output"),
+        ]
         problem = next(filter(None, map(_messages_problem, outputs)), None)
         if problem:
             raise DatasetError(f"DPO example: {problem}")

@@ -4,6 +4,7 @@ Both the data plane and ARM answer `{"error": {"code", "message"}}`; the data pl
 `param` and `type` where OpenAI's SDK reads them. Keeping one exception type means every
 route group fails the same way and the middleware is the only place that renders errors.
 """
+
 from __future__ import annotations
 
 from typing import Any, TypeVar
@@ -16,8 +17,16 @@ Found = TypeVar("Found")
 class ApiError(Exception):
     """An HTTP error with Azure's body; `headers` carries e.g. Retry-After."""
 
-    def __init__(self, status: int, code: str, message: str, *, param: str | None = None,
-                 type: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        param: str | None = None,
+        type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -45,8 +54,7 @@ def invalid(message: str, param: str | None = None, code: str = "invalidPayload"
 
 def not_found(what: str, ident: str) -> ApiError:
     """A data-plane 404 for an id the emulator does not hold."""
-    return ApiError(404, "NotFound", f"{what} with id '{ident}' was not found.",
-                    type="invalid_request_error")
+    return ApiError(404, "NotFound", f"{what} with id '{ident}' was not found.", type="invalid_request_error")
 
 
 def require(record: Found | None, error: ApiError) -> Found:

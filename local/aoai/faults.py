@@ -5,6 +5,7 @@ without an answer. Each route group (files, jobs, chat, arm) has its own probabi
 test can, say, throttle only ARM. Forced job failures and the DeploymentNotReady window
 reproduce two things Azure does that retries alone do not fix.
 """
+
 from __future__ import annotations
 
 import random
@@ -84,12 +85,18 @@ class Faults:
         Retry-After only carries whole seconds, so it is sent only when the delay is at least
         one second; below that, both SDKs honour the millisecond headers.
         """
-        headers = {"retry-after-ms": str(self.retry_after_ms), "x-ms-retry-after-ms": str(self.retry_after_ms)}
+        headers = {
+            "retry-after-ms": str(self.retry_after_ms),
+            "x-ms-retry-after-ms": str(self.retry_after_ms),
+        }
         if self.retry_after_ms >= 1000:
             headers["Retry-After"] = str(self.retry_after_ms // 1000)
         return headers
 
     def to_json(self) -> dict[str, Any]:
-        return {"groups": {g: asdict(r) for g, r in self.groups.items()}, "retry_after_ms": self.retry_after_ms,
-                "deployment_not_ready_seconds": self.deployment_not_ready_seconds,
-                "pending_job_failures": len(self.job_failures)}
+        return {
+            "groups": {g: asdict(r) for g, r in self.groups.items()},
+            "retry_after_ms": self.retry_after_ms,
+            "deployment_not_ready_seconds": self.deployment_not_ready_seconds,
+            "pending_job_failures": len(self.job_failures),
+        }

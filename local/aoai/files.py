@@ -4,6 +4,7 @@ A `fine-tune` file is checked at upload (datasets.inspect) but stays `pending` f
 Settings.file_seconds, then shows `processed`, or `error` with `status_details`, the way
 Azure reports its asynchronous file validation.
 """
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -19,8 +20,11 @@ UPLOAD_PURPOSES = {"fine-tune", "assistants", "batch", "user_data", "vision", "e
 
 def check_purpose(purpose: str | None) -> str:
     if purpose not in UPLOAD_PURPOSES:
-        raise invalid(f"Invalid value for purpose: {purpose!r}. Supported values: "
-                      f"{', '.join(sorted(UPLOAD_PURPOSES))}.", param="purpose")
+        raise invalid(
+            f"Invalid value for purpose: {purpose!r}. Supported values: "
+            f"{', '.join(sorted(UPLOAD_PURPOSES))}.",
+            param="purpose",
+        )
     return purpose
 
 

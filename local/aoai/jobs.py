@@ -5,6 +5,7 @@ A job walks validating_files -> queued -> running -> succeeded over its duration
 every request (advance), so no background task is needed and a restart loses nothing.
 A forced failure (admin route) ends the job `failed` halfway through running.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,10 @@ TERMINAL = {"succeeded", "failed", "cancelled"}
 SUFFIX = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 METADATA_FILTER = re.compile(r"^metadata\[(.+)\]$")
 LIMITS: dict[str, tuple[float, float]] = {
-    "n_epochs": (1, 50), "batch_size": (1, 256), "learning_rate_multiplier": (0.0, 10.0), "beta": (0.0, 2.0),
+    "n_epochs": (1, 50),
+    "batch_size": (1, 256),
+    "learning_rate_multiplier": (0.0, 10.0),
+    "beta": (0.0, 2.0),
 }
 
 
@@ -74,8 +78,13 @@ def advance(emu: Emulator, at: float) -> None:
         elif at >= _moment(job, 1.0):
             _finish(emu, job, "succeeded", _moment(job, 1.0))
         else:
-            phase = "running" if at >= _moment(job, STARTED) else "queued" if at >= _moment(job, VALIDATED) \
+            phase = (
+                "running"
+                if at >= _moment(job, STARTED)
+                else "queued"
+                if at >= _moment(job, VALIDATED)
                 else "validating_files"
+            )
             if phase != job.status:
                 job.status = phase
                 emu.changed()
@@ -94,15 +103,26 @@ def trained_models(emu: Emulator) -> set[str]:
 def to_api(job: JobRecord) -> dict[str, Any]:
     running = job.status in {"validating_files", "queued", "running"}
     return {
-        "id": job.id, "object": "fine_tuning.job", "created_at": int(job.created_at),
+        "id": job.id,
+        "object": "fine_tuning.job",
+        "created_at": int(job.created_at),
         "finished_at": int(job.finished_at) if job.finished_at else None,
         "estimated_finish": int(_moment(job, 1.0)) if running else None,
-        "model": job.model, "fine_tuned_model": job.fine_tuned_model, "organization_id": "org-emulator",
-        "result_files": [job.result_file] if job.result_file else [], "status": job.status,
-        "training_file": job.training_file, "validation_file": job.validation_file,
+        "model": job.model,
+        "fine_tuned_model": job.fine_tuned_model,
+        "organization_id": "org-emulator",
+        "result_files": [job.result_file] if job.result_file else [],
+        "status": job.status,
+        "training_file": job.training_file,
+        "validation_file": job.validation_file,
         "hyperparameters": {k: v for k, v in job.hyperparameters.items() if k != "beta"},
-        "trained_tokens": job.trained_tokens, "error": job.error, "seed": job.seed, "suffix": job.suffix,
-        "metadata": job.metadata, "method": job.method, "integrations": [],
+        "trained_tokens": job.trained_tokens,
+        "error": job.error,
+        "seed": job.seed,
+        "suffix": job.suffix,
+        "metadata": job.metadata,
+        "method": job.method,
+        "integrations": [],
     }
 
 
@@ -111,10 +131,15 @@ def _check_hyperparameter(name: str, value: Any) -> None:
     if name in {"n_epochs", "batch_size"}:
         valid, bounds = isinstance(value, int) and low <= value <= high, f"an integer in [{low:g}, {high:g}]"
     else:
-        valid, bounds = isinstance(value, (int, float)) and low < value <= high, f"a number in ({low:g}, {high:g}]"
+        valid, bounds = (
+            isinstance(value, (int, float)) and low < value <= high,
+            f"a number in ({low:g}, {high:g}]",
+        )
     if isinstance(value, bool) or not valid:
-        raise invalid(f"Invalid hyperparameter {name}={value!r}: must be 'auto' or {bounds}.",
-                      param=f"hyperparameters.{name}")
+        raise invalid(
+            f"Invalid hyperparameter {name}={value!r}: must be 'auto' or {bounds}.",
+            param=f"hyperparameters.{name}",
+        )
 
 
 def _hyperparameters(body: dict[str, Any], method_type: str) -> dict[str, Any]:
@@ -123,8 +148,10 @@ def _hyperparameters(body: dict[str, Any], method_type: str) -> dict[str, Any]:
     given = {**(body.get("hyperparameters") or {}), **(method_block.get("hyperparameters") or {})}
     for name, value in given.items():
         if name not in LIMITS or (name == "beta" and method_type != "dpo"):
-            raise invalid(f"Unknown hyperparameter '{name}' for method '{method_type}'.",
-                          param=f"hyperparameters.{name}")
+            raise invalid(
+                f"Unknown hyperparameter '{name}' for method '{method_type}'.",
+                param=f"hyperparameters.{name}",
+            )
         if value != "auto":
             _check_hyperparameter(name, value)
     return given
@@ -140,19 +167,29 @@ def _training_input(emu: Emulator, file_id: Any, param: str) -> Any:
     if record.status == "error":
         raise invalid(f"File {file_id} is not a valid fine-tuning file: {record.problem}", param=param)
     if record.status != "processed":
-        raise invalid(f"File {file_id} is not ready yet (status '{record.status}'); wait until it is "
-                      "processed.", param=param)
+        raise invalid(
+            f"File {file_id} is not ready yet (status '{record.status}'); wait until it is processed.",
+            param=param,
+        )
     return record
 
 
 def _check_metadata(metadata: Any) -> dict[str, str] | None:
     if metadata is None:
         return None
-    valid = isinstance(metadata, dict) and len(metadata) <= 16 and all(
-        isinstance(k, str) and isinstance(v, str) and len(k) <= 64 and len(v) <= 512 for k, v in metadata.items())
+    valid = (
+        isinstance(metadata, dict)
+        and len(metadata) <= 16
+        and all(
+            isinstance(k, str) and isinstance(v, str) and len(k) <= 64 and len(v) <= 512
+            for k, v in metadata.items()
+        )
+    )
     if not valid:
-        raise invalid("'metadata' must map at most 16 keys (up to 64 characters) to strings of up to "
-                      "512 characters.", param="metadata")
+        raise invalid(
+            "'metadata' must map at most 16 keys (up to 64 characters) to strings of up to 512 characters.",
+            param="metadata",
+        )
     return metadata
 
 
@@ -160,18 +197,27 @@ def _method_type(body: dict[str, Any], model: str) -> str:
     method = body.get("method") or {"type": "supervised"}
     kind = method.get("type") if isinstance(method, dict) else None
     if kind not in FINE_TUNABLE[model]:
-        raise invalid(f"Method {kind!r} is not supported for {model}; supported: "
-                      f"{', '.join(sorted(FINE_TUNABLE[model]))}.", param="method.type")
+        raise invalid(
+            f"Method {kind!r} is not supported for {model}; supported: "
+            f"{', '.join(sorted(FINE_TUNABLE[model]))}.",
+            param="method.type",
+        )
     return kind
 
 
 def _resolve(given: dict[str, Any], method_type: str, examples: int) -> dict[str, Any]:
     """Replace 'auto' (or absent) hyperparameters with the values the job will use."""
-    defaults: dict[str, Any] = {"n_epochs": training.auto_epochs(examples),
-                                "batch_size": training.auto_batch_size(examples), "learning_rate_multiplier": 1.0}
+    defaults: dict[str, Any] = {
+        "n_epochs": training.auto_epochs(examples),
+        "batch_size": training.auto_batch_size(examples),
+        "learning_rate_multiplier": 1.0,
+    }
     if method_type == "dpo":
         defaults["beta"] = 0.1
-    return {name: default if given.get(name, "auto") == "auto" else given[name] for name, default in defaults.items()}
+    return {
+        name: default if given.get(name, "auto") == "auto" else given[name]
+        for name, default in defaults.items()
+    }
 
 
 async def create(request: web.Request) -> web.Response:
@@ -179,8 +225,11 @@ async def create(request: web.Request) -> web.Response:
     body = await json_body(request)
     model = body.get("model")
     if model not in FINE_TUNABLE:
-        raise invalid(f"The specified base model {model!r} does not support fine-tuning. Supported: "
-                      f"{', '.join(FINE_TUNABLE)}.", param="model")
+        raise invalid(
+            f"The specified base model {model!r} does not support fine-tuning. Supported: "
+            f"{', '.join(FINE_TUNABLE)}.",
+            param="model",
+        )
     method_type = _method_type(body, model)
     given = _hyperparameters(body, method_type)
     training_file = _training_input(emu, body.get("training_file"), "training_file")
@@ -197,12 +246,23 @@ async def create(request: web.Request) -> web.Response:
     job_id = new_id("ftjob-")
     fine_tuned = f"{model}.ft-{job_id.removeprefix('ftjob-')}" + (f"-{suffix}" if suffix else "")
     job = JobRecord(
-        id=job_id, created_at=now(), duration=emu.settings.job_seconds, model=model,
-        training_file=training_file.id, validation_file=body.get("validation_file"), seed=seed, suffix=suffix,
-        metadata=_check_metadata(body.get("metadata")), hyperparameters=hyperparameters,
+        id=job_id,
+        created_at=now(),
+        duration=emu.settings.job_seconds,
+        model=model,
+        training_file=training_file.id,
+        validation_file=body.get("validation_file"),
+        seed=seed,
+        suffix=suffix,
+        metadata=_check_metadata(body.get("metadata")),
+        hyperparameters=hyperparameters,
         method={"type": method_type, method_type: {"hyperparameters": hyperparameters}},
-        training_type=body.get("trainingType"), examples=dataset.examples, tokens_per_epoch=dataset.tokens,
-        fine_tuned_model_name=fine_tuned, failure=emu.faults.take_job_failure())
+        training_type=body.get("trainingType"),
+        examples=dataset.examples,
+        tokens_per_epoch=dataset.tokens,
+        fine_tuned_model_name=fine_tuned,
+        failure=emu.faults.take_job_failure(),
+    )
     emu.store.jobs[job.id] = job
     return web.json_response(to_api(job), status=201)
 
@@ -218,8 +278,11 @@ async def retrieve(request: web.Request) -> web.Response:
 async def list_jobs(request: web.Request) -> web.Response:
     """Newest first, filtered by `metadata[key]=value` the way the SDK encodes the filter."""
     wanted = {m.group(1): v for k, v in request.query.items() if (m := METADATA_FILTER.match(k))}
-    jobs = [job for job in emulator(request).store.jobs.values()
-            if all((job.metadata or {}).get(k) == v for k, v in wanted.items())]
+    jobs = [
+        job
+        for job in emulator(request).store.jobs.values()
+        if all((job.metadata or {}).get(k) == v for k, v in wanted.items())
+    ]
     jobs.sort(key=lambda job: job.created_at, reverse=True)
     return cursor_page(request, jobs, to_api, lambda job: job.id)
 
@@ -228,16 +291,26 @@ async def cancel(request: web.Request) -> web.Response:
     emu = emulator(request)
     job = get_job(emu, request.match_info["job_id"])
     if job.status in TERMINAL:
-        raise invalid(f"Job {job.id} has already {job.status} and cannot be cancelled.", code="jobNotCancellable")
+        raise invalid(
+            f"Job {job.id} has already {job.status} and cannot be cancelled.", code="jobNotCancellable"
+        )
     _finish(emu, job, "cancelled", now())
     return web.json_response(to_api(job))
 
 
-def _event(job: JobRecord, index: int, at: float, level: str, message: str,
-           data: dict[str, Any] | None) -> dict[str, Any]:
+def _event(
+    job: JobRecord, index: int, at: float, level: str, message: str, data: dict[str, Any] | None
+) -> dict[str, Any]:
     digest = hashlib.sha256(f"{job.id}:{index}".encode()).hexdigest()[:24]
-    return {"id": f"ftevent-{digest}", "object": "fine_tuning.job.event", "created_at": int(at), "level": level,
-            "message": message, "type": "metrics" if data else "message", "data": data or {}}
+    return {
+        "id": f"ftevent-{digest}",
+        "object": "fine_tuning.job.event",
+        "created_at": int(at),
+        "level": level,
+        "message": message,
+        "type": "metrics" if data else "message",
+        "data": data or {},
+    }
 
 
 def events(job: JobRecord, until: float) -> list[dict[str, Any]]:
@@ -246,20 +319,33 @@ def events(job: JobRecord, until: float) -> list[dict[str, Any]]:
     checkpoints = set(training.checkpoint_steps(job))
     timeline: list[tuple[float, str, str, dict[str, Any] | None]] = [
         (job.created_at, "info", f"Created fine-tuning job: {job.id}", None),
-        (job.created_at, "info", f"Validating training file: {job.training_file}"
-         + (f" and validation file: {job.validation_file}" if job.validation_file else ""), None),
+        (
+            job.created_at,
+            "info",
+            f"Validating training file: {job.training_file}"
+            + (f" and validation file: {job.validation_file}" if job.validation_file else ""),
+            None,
+        ),
         (_moment(job, VALIDATED), "info", "Files validated, moving job to queued state", None),
         (_moment(job, STARTED), "info", "Fine-tuning job started", None),
     ]
     for step in range(1, steps_done(job, until) + 1):
         point = training.metrics(job, step)
-        timeline.append((_step_time(job, step), "info", f"Step {step}/{total}: training loss={point.train_loss}",
-                         {**point.as_dict(), "total_steps": total}))
+        timeline.append(
+            (
+                _step_time(job, step),
+                "info",
+                f"Step {step}/{total}: training loss={point.train_loss}",
+                {**point.as_dict(), "total_steps": total},
+            )
+        )
         if step in checkpoints:
             timeline.append((_step_time(job, step), "info", f"Checkpoint created at step {step}", None))
     if job.status == "succeeded":
-        timeline += [(job.finished_at, "info", f"New fine-tuned model created: {job.fine_tuned_model}", None),
-                     (job.finished_at, "info", "The job has successfully completed", None)]
+        timeline += [
+            (job.finished_at, "info", f"New fine-tuned model created: {job.fine_tuned_model}", None),
+            (job.finished_at, "info", "The job has successfully completed", None),
+        ]
     elif job.status == "failed":
         timeline.append((job.finished_at, "error", f"Fine-tuning job failed: {job.failure['message']}", None))
     elif job.status == "cancelled":
@@ -281,13 +367,22 @@ def checkpoints(job: JobRecord, at: float) -> list[dict[str, Any]]:
     for step in reversed(reached):
         point = training.metrics(job, step).as_dict()
         if job.validation_file:
-            point |= {"full_valid_loss": point["valid_loss"],
-                      "full_valid_mean_token_accuracy": point["valid_mean_token_accuracy"]}
+            point |= {
+                "full_valid_loss": point["valid_loss"],
+                "full_valid_mean_token_accuracy": point["valid_mean_token_accuracy"],
+            }
         digest = hashlib.sha256(f"{job.id}:ckpt:{step}".encode()).hexdigest()[:24]
-        result.append({"id": f"ftckpt-{digest}", "object": "fine_tuning.job.checkpoint",
-                       "created_at": int(_step_time(job, step)), "fine_tuning_job_id": job.id,
-                       "fine_tuned_model_checkpoint": training.checkpoint_model(job, step),
-                       "step_number": step, "metrics": point})
+        result.append(
+            {
+                "id": f"ftckpt-{digest}",
+                "object": "fine_tuning.job.checkpoint",
+                "created_at": int(_step_time(job, step)),
+                "fine_tuning_job_id": job.id,
+                "fine_tuned_model_checkpoint": training.checkpoint_model(job, step),
+                "step_number": step,
+                "metrics": point,
+            }
+        )
     return result
 
 

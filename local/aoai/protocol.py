@@ -3,6 +3,7 @@
 OpenAI-style lists are cursor pages (`after` = the last id seen, `limit`, `has_more`), and
 bodies are JSON objects; both are parsed here once so every route refuses bad input the same way.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -38,8 +39,13 @@ def query_int(request: web.Request, name: str, default: int, low: int, high: int
     return value
 
 
-def cursor_page(request: web.Request, items: Sequence[Item], to_api: Callable[[Item], dict[str, Any]],
-                key: Callable[[Item], str], default_limit: int = 20) -> web.Response:
+def cursor_page(
+    request: web.Request,
+    items: Sequence[Item],
+    to_api: Callable[[Item], dict[str, Any]],
+    key: Callable[[Item], str],
+    default_limit: int = 20,
+) -> web.Response:
     """One page of `items` (already in list order) after the `after` cursor."""
     limit = query_int(request, "limit", default_limit, 1, 10000)
     after = request.query.get("after")
@@ -47,8 +53,14 @@ def cursor_page(request: web.Request, items: Sequence[Item], to_api: Callable[[I
     if after:
         ids = [key(item) for item in items]
         start = ids.index(after) + 1 if after in ids else len(ids)
-    page = items[start:start + limit]
+    page = items[start : start + limit]
     data = [to_api(item) for item in page]
-    return web.json_response({"object": "list", "data": data, "has_more": start + limit < len(items),
-                              "first_id": data[0]["id"] if data else None,
-                              "last_id": data[-1]["id"] if data else None})
+    return web.json_response(
+        {
+            "object": "list",
+            "data": data,
+            "has_more": start + limit < len(items),
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+        }
+    )

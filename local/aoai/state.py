@@ -5,6 +5,7 @@ Everything lives in memory. With a state directory the whole store is written to
 and read back on start. Lifecycles are computed from stored wall-clock timestamps, so a job
 or deployment keeps progressing across a restart as if the server had never stopped.
 """
+
 from __future__ import annotations
 
 import base64
@@ -47,13 +48,26 @@ class FileRecord:
         return len(self.content)
 
     def to_api(self) -> dict[str, Any]:
-        return {"id": self.id, "object": "file", "bytes": self.bytes, "created_at": int(self.created_at),
-                "filename": self.filename, "purpose": self.purpose, "status": self.status,
-                "status_details": self.problem if self.status == "error" else None, "expires_at": None}
+        return {
+            "id": self.id,
+            "object": "file",
+            "bytes": self.bytes,
+            "created_at": int(self.created_at),
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": self.status,
+            "status_details": self.problem if self.status == "error" else None,
+            "expires_at": None,
+        }
 
     def summary(self) -> dict[str, Any]:
-        return {"id": self.id, "filename": self.filename, "purpose": self.purpose, "status": self.status,
-                "bytes": self.bytes}
+        return {
+            "id": self.id,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": self.status,
+            "bytes": self.bytes,
+        }
 
 
 @dataclass
@@ -64,8 +78,12 @@ class PartRecord:
     data: bytes
 
     def to_api(self) -> dict[str, Any]:
-        return {"id": self.id, "object": "upload.part", "created_at": int(self.created_at),
-                "upload_id": self.upload_id}
+        return {
+            "id": self.id,
+            "object": "upload.part",
+            "created_at": int(self.created_at),
+            "upload_id": self.upload_id,
+        }
 
 
 @dataclass
@@ -81,8 +99,14 @@ class UploadRecord:
     file_id: str | None = None
 
     def summary(self) -> dict[str, Any]:
-        return {"id": self.id, "filename": self.filename, "purpose": self.purpose, "status": self.status,
-                "bytes": self.bytes, "file_id": self.file_id}
+        return {
+            "id": self.id,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": self.status,
+            "bytes": self.bytes,
+            "file_id": self.file_id,
+        }
 
 
 @dataclass
@@ -114,10 +138,18 @@ class JobRecord:
     error: dict[str, str] | None = None
 
     def summary(self) -> dict[str, Any]:
-        return {"id": self.id, "status": self.status, "model": self.model,
-                "fine_tuned_model": self.fine_tuned_model, "suffix": self.suffix, "metadata": self.metadata,
-                "training_file": self.training_file, "validation_file": self.validation_file,
-                "seed": self.seed, "created_at": self.created_at}
+        return {
+            "id": self.id,
+            "status": self.status,
+            "model": self.model,
+            "fine_tuned_model": self.fine_tuned_model,
+            "suffix": self.suffix,
+            "metadata": self.metadata,
+            "training_file": self.training_file,
+            "validation_file": self.validation_file,
+            "seed": self.seed,
+            "created_at": self.created_at,
+        }
 
 
 @dataclass
@@ -138,8 +170,12 @@ class DeploymentRecord:
     provisioning_state: str = "Creating"
 
     def summary(self) -> dict[str, Any]:
-        return {"name": self.name, "model": self.model, "provisioning_state": self.provisioning_state,
-                "sku": {"name": self.sku_name, "capacity": self.sku_capacity}}
+        return {
+            "name": self.name,
+            "model": self.model,
+            "provisioning_state": self.provisioning_state,
+            "sku": {"name": self.sku_name, "capacity": self.sku_capacity},
+        }
 
 
 @dataclass
@@ -158,13 +194,20 @@ Record = TypeVar("Record")
 
 def _encode(record: Any) -> dict[str, Any]:
     """A record as JSON; bytes fields as base64 (state files are for development-size data)."""
-    return {f.name: (base64.b64encode(value).decode() if isinstance(value := getattr(record, f.name), bytes)
-                     else value) for f in dataclasses.fields(record)}
+    return {
+        f.name: (
+            base64.b64encode(value).decode() if isinstance(value := getattr(record, f.name), bytes) else value
+        )
+        for f in dataclasses.fields(record)
+    }
 
 
 def _decode(cls: type[Record], data: dict[str, Any]) -> Record:
-    values = {f.name: (base64.b64decode(data[f.name]) if f.type == "bytes" else data[f.name])
-              for f in dataclasses.fields(cls) if f.name in data}
+    values = {
+        f.name: (base64.b64decode(data[f.name]) if f.type == "bytes" else data[f.name])
+        for f in dataclasses.fields(cls)
+        if f.name in data
+    }
     return cls(**values)
 
 
@@ -179,8 +222,14 @@ class Store:
     deployments: dict[str, DeploymentRecord] = field(default_factory=dict)
     operations: dict[str, OperationRecord] = field(default_factory=dict)
 
-    _TABLES = {"files": FileRecord, "parts": PartRecord, "uploads": UploadRecord, "jobs": JobRecord,
-               "deployments": DeploymentRecord, "operations": OperationRecord}
+    _TABLES = {
+        "files": FileRecord,
+        "parts": PartRecord,
+        "uploads": UploadRecord,
+        "jobs": JobRecord,
+        "deployments": DeploymentRecord,
+        "operations": OperationRecord,
+    }
 
     def clear(self) -> None:
         for table in self._TABLES:
@@ -188,10 +237,12 @@ class Store:
 
     def dump(self) -> dict[str, Any]:
         """The admin view: summaries without file contents."""
-        return {"files": [r.summary() for r in self.files.values()],
-                "uploads": [r.summary() for r in self.uploads.values()],
-                "jobs": [r.summary() for r in self.jobs.values()],
-                "deployments": [r.summary() for r in self.deployments.values()]}
+        return {
+            "files": [r.summary() for r in self.files.values()],
+            "uploads": [r.summary() for r in self.uploads.values()],
+            "jobs": [r.summary() for r in self.jobs.values()],
+            "deployments": [r.summary() for r in self.deployments.values()],
+        }
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ mark (`\\w+|[^\\w\\s]`), wrapped in the OpenAI cookbook's chat formula (3 per me
 string fields, 1 per name, 3 to prime the reply). Counts are stable across runs, which is
 what tests need; they are not tiktoken's exact numbers.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ the same numbers (before and after a restart, on every poll). Losses fall along 
 exponential curve with a little seeded noise; validation loss sits a bit above training
 loss, so "best checkpoint by validation loss" is a meaningful choice but usually late.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,13 +26,22 @@ class StepMetrics:
     valid_mean_token_accuracy: float | None
 
     def as_dict(self) -> dict[str, float | int | None]:
-        return {"step": self.step, "train_loss": self.train_loss,
-                "train_mean_token_accuracy": self.train_mean_token_accuracy,
-                "valid_loss": self.valid_loss, "valid_mean_token_accuracy": self.valid_mean_token_accuracy}
+        return {
+            "step": self.step,
+            "train_loss": self.train_loss,
+            "train_mean_token_accuracy": self.train_mean_token_accuracy,
+            "valid_loss": self.valid_loss,
+            "valid_mean_token_accuracy": self.valid_mean_token_accuracy,
+        }
 
     def csv_row(self) -> str:
-        cells = [self.step, self.train_loss, self.train_mean_token_accuracy, self.valid_loss,
-                 self.valid_mean_token_accuracy]
+        cells = [
+            self.step,
+            self.train_loss,
+            self.train_mean_token_accuracy,
+            self.valid_loss,
+            self.valid_mean_token_accuracy,
+        ]
         return ",".join("" if cell is None else str(cell) for cell in cells)
 
 

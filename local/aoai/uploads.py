@@ -3,6 +3,7 @@
 Completing an upload concatenates its parts in the order the caller lists them and turns
 them into a file that goes through the same validation as a direct upload.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,9 +22,17 @@ UPLOAD_LIFETIME = 3600.0
 
 def to_api(emu: Emulator, upload: UploadRecord) -> dict[str, Any]:
     file = emu.store.files.get(upload.file_id) if upload.file_id else None
-    return {"id": upload.id, "object": "upload", "bytes": upload.bytes, "created_at": int(upload.created_at),
-            "expires_at": int(upload.expires_at), "filename": upload.filename, "purpose": upload.purpose,
-            "status": upload.status, "file": file.to_api() if file else None}
+    return {
+        "id": upload.id,
+        "object": "upload",
+        "bytes": upload.bytes,
+        "created_at": int(upload.created_at),
+        "expires_at": int(upload.expires_at),
+        "filename": upload.filename,
+        "purpose": upload.purpose,
+        "status": upload.status,
+        "file": file.to_api() if file else None,
+    }
 
 
 def pending_upload(emu: Emulator, upload_id: str) -> UploadRecord:
@@ -42,8 +51,15 @@ async def create(request: web.Request) -> web.Response:
     if not isinstance(body["bytes"], int) or body["bytes"] < 0:
         raise invalid("'bytes' must be a non-negative integer.", param="bytes")
     created = now()
-    upload = UploadRecord(new_id("upload_"), str(body["filename"]), check_purpose(body["purpose"]), body["bytes"],
-                          str(body["mime_type"]), created, created + UPLOAD_LIFETIME)
+    upload = UploadRecord(
+        new_id("upload_"),
+        str(body["filename"]),
+        check_purpose(body["purpose"]),
+        body["bytes"],
+        str(body["mime_type"]),
+        created,
+        created + UPLOAD_LIFETIME,
+    )
     emu.store.uploads[upload.id] = upload
     return web.json_response(to_api(emu, upload))
 
@@ -72,8 +88,9 @@ async def complete(request: web.Request) -> web.Response:
         raise invalid("'part_ids' names a part that does not belong to this upload.", param="part_ids")
     content = b"".join(part.data for part in parts if part)
     if len(content) != upload.bytes:
-        raise invalid(f"The parts hold {len(content)} bytes, but the upload declared {upload.bytes}.",
-                      param="bytes")
+        raise invalid(
+            f"The parts hold {len(content)} bytes, but the upload declared {upload.bytes}.", param="bytes"
+        )
     if body.get("md5") and hashlib.md5(content).hexdigest() != body["md5"]:
         raise invalid("The md5 checksum does not match the uploaded bytes.", param="md5")
     record = add_file(emu, upload.filename, upload.purpose, content, emu.settings.file_seconds)

@@ -1,4 +1,5 @@
 """`python -m local.host`: run the Functions app in this folder (or --app-dir) on one machine."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,13 +15,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=7071)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--app-dir", type=Path, default=Path("."), help="folder with function_app.py")
-    parser.add_argument("--state-dir", type=Path, help="durable state and key file (default <app-dir>/.devhost)")
+    parser.add_argument(
+        "--state-dir", type=Path, help="durable state and key file (default <app-dir>/.devhost)"
+    )
     parser.add_argument("--blob-poll-seconds", type=float, default=1.0, help="blob trigger polling interval")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("azure").setLevel(logging.WARNING)
-    options = HostOptions(app_dir=args.app_dir, state_dir=args.state_dir or args.app_dir / ".devhost",
-                          host=args.host, port=args.port, poll_interval=args.blob_poll_seconds)
+    options = HostOptions(
+        app_dir=args.app_dir,
+        state_dir=args.state_dir or args.app_dir / ".devhost",
+        host=args.host,
+        port=args.port,
+        poll_interval=args.blob_poll_seconds,
+    )
     asyncio.run(DevHost(options).serve())
 
 

@@ -6,6 +6,7 @@ the last failed attempt) the host writes
 poll, in this process or after a restart, skips blobs that have a receipt. A crash between the
 invocation and the receipt fires the blob again: blob triggers are at-least-once on Azure too.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,9 +16,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from azure.functions.blob import InputStream
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError
+from azure.functions.blob import InputStream
 from azure.storage.blob import BlobServiceClient
 
 from local.host.indexing import BlobFunction
@@ -40,8 +41,11 @@ class BlobPath:
     def parse(cls, path: str) -> BlobPath:
         container, _, blob_pattern = resolve(path).partition("/")
         prefix = blob_pattern.split("{", 1)[0]
-        regex = "".join(f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
-                        for part in re.split(r"(\{\w+\})", blob_pattern) if part)
+        regex = "".join(
+            f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
+            for part in re.split(r"(\{\w+\})", blob_pattern)
+            if part
+        )
         return cls(container, prefix, re.compile(regex or ".+"))
 
 
@@ -59,13 +63,15 @@ def service_client(connection: str) -> BlobServiceClient:
     uri = os.environ.get(f"{connection}__blobServiceUri") or os.environ.get(f"{connection}__serviceUri")
     if uri:
         from azure.identity import DefaultAzureCredential
+
         return BlobServiceClient(uri, credential=DefaultAzureCredential())
     raise KeyError(f"the connection setting '{connection}' (or '{connection}__blobServiceUri') is not set")
 
 
 class BlobTrigger:
-    def __init__(self, function: BlobFunction, host_id: str, client_json: Callable[[], str],
-                 max_attempts: int = 3) -> None:
+    def __init__(
+        self, function: BlobFunction, host_id: str, client_json: Callable[[], str], max_attempts: int = 3
+    ) -> None:
         self.function = function
         self.path = BlobPath.parse(function.path)
         self.service = service_client(function.connection)
@@ -78,8 +84,13 @@ class BlobTrigger:
         return f"{self.receipt_prefix}{blob.etag}/{self.path.container}/{blob.name}"
 
     async def run(self, interval: float) -> None:
-        log.info("Polling %s/%s for '%s' every %.1f s", self.path.container, self.path.prefix,
-                 self.function.name, interval)
+        log.info(
+            "Polling %s/%s for '%s' every %.1f s",
+            self.path.container,
+            self.path.prefix,
+            self.function.name,
+            interval,
+        )
         while True:
             try:
                 for blob in await asyncio.to_thread(self.new_blobs):
@@ -99,23 +110,34 @@ class BlobTrigger:
         except ResourceExistsError:
             pass
         done = {item.name for item in receipts.list_blobs(name_starts_with=self.receipt_prefix)}
-        found = (BlobVersion(item.name, item.etag.strip('"'), item.size)
-                 for item in container.list_blobs(name_starts_with=self.path.prefix)
-                 if self.path.pattern.fullmatch(item.name))
+        found = (
+            BlobVersion(item.name, item.etag.strip('"'), item.size)
+            for item in container.list_blobs(name_starts_with=self.path.prefix)
+            if self.path.pattern.fullmatch(item.name)
+        )
         return [blob for blob in found if self.receipt(blob) not in done]
 
     async def fire(self, blob: BlobVersion) -> None:
         client = self.service.get_blob_client(self.path.container, blob.name)
-        data = await asyncio.to_thread(lambda: client.download_blob(
-            etag=f'"{blob.etag}"', match_condition=MatchConditions.IfNotModified).readall())
-        stream = InputStream(data=data, name=f"{self.path.container}/{blob.name}", uri=client.url,
-                                  length=len(data))
+        data = await asyncio.to_thread(
+            lambda: client.download_blob(
+                etag=f'"{blob.etag}"', match_condition=MatchConditions.IfNotModified
+            ).readall()
+        )
+        stream = InputStream(
+            data=data, name=f"{self.path.container}/{blob.name}", uri=client.url, length=len(data)
+        )
         try:
             await self.function.call(stream, self.client_json())
         except Exception:
             attempts = self.failures[blob] = self.failures.get(blob, 0) + 1
-            log.exception("Function '%s' failed for %s (attempt %d of %d)", self.function.name, stream.name,
-                          attempts, self.max_attempts)
+            log.exception(
+                "Function '%s' failed for %s (attempt %d of %d)",
+                self.function.name,
+                stream.name,
+                attempts,
+                self.max_attempts,
+            )
             if attempts < self.max_attempts:
                 return
             log.error("Giving up on %s for '%s' after %d attempts", stream.name, self.function.name, attempts)
@@ -124,5 +146,9 @@ class BlobTrigger:
             log.info("Executed '%s' for %s (etag %s)", self.function.name, stream.name, blob.etag)
             status = "completed"
         self.failures.pop(blob, None)
-        await asyncio.to_thread(self.service.get_blob_client(RECEIPTS_CONTAINER, self.receipt(blob)).upload_blob,
-                                b"", overwrite=True, metadata={"status": status})
+        await asyncio.to_thread(
+            self.service.get_blob_client(RECEIPTS_CONTAINER, self.receipt(blob)).upload_blob,
+            b"",
+            overwrite=True,
+            metadata={"status": status},
+        )

@@ -1,4 +1,5 @@
 """HTTP-triggered functions at /api/<route>, with route parameters, methods and auth levels."""
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,11 @@ def route_paths(route: str) -> list[str]:
             continue
         name = match["name"]
         rendered = f"/{{{name}:.*}}" if match["star"] else f"/{{{name}}}"
-        paths = ([*paths, *(path + rendered for path in paths)] if match["optional"]
-                 else [path + rendered for path in paths])
+        paths = (
+            [*paths, *(path + rendered for path in paths)]
+            if match["optional"]
+            else [path + rendered for path in paths]
+        )
     return paths
 
 
@@ -51,27 +55,47 @@ class HttpFunctions:
         self.client_json = client_json
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.route(method, path, self._handler(function))
-                for function in self.functions
-                for path in route_paths(function.route)
-                for method in function.methods or ["*"]]
+        return [
+            web.route(method, path, self._handler(function))
+            for function in self.functions
+            for path in route_paths(function.route)
+            for method in function.methods or ["*"]
+        ]
 
     def _handler(self, function: HttpFunction):
         async def handle(request: web.Request) -> web.StreamResponse:
-            if function.auth_level != "anonymous" and not is_authorized(self.key, request.headers, request.query):
-                log.info("Rejected '%s' (%s %s): no valid function key", function.name, request.method,
-                         request.path)
+            if function.auth_level != "anonymous" and not is_authorized(
+                self.key, request.headers, request.query
+            ):
+                log.info(
+                    "Rejected '%s' (%s %s): no valid function key",
+                    function.name,
+                    request.method,
+                    request.path,
+                )
                 return web.json_response({"message": "a valid function key is required"}, status=401)
-            argument = func.HttpRequest(request.method, str(request.url), headers=dict(request.headers),
-                                        params=dict(request.query), route_params=dict(request.match_info),
-                                        body=await request.read())
+            argument = func.HttpRequest(
+                request.method,
+                str(request.url),
+                headers=dict(request.headers),
+                params=dict(request.query),
+                route_params=dict(request.match_info),
+                body=await request.read(),
+            )
             started = time.monotonic()
             try:
                 response = to_response(await function.call(argument, self.client_json()))
             except Exception:
                 log.exception("Function '%s' failed (%s %s)", function.name, request.method, request.path)
                 return web.json_response({"message": f"function '{function.name}' failed"}, status=500)
-            log.info("Executed '%s' (%s %s) -> %d in %.0f ms", function.name, request.method, request.path,
-                     response.status, (time.monotonic() - started) * 1000)
+            log.info(
+                "Executed '%s' (%s %s) -> %d in %.0f ms",
+                function.name,
+                request.method,
+                request.path,
+                response.status,
+                (time.monotonic() - started) * 1000,
+            )
             return response
+
         return handle

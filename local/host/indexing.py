@@ -5,6 +5,7 @@ trigger and bindings; DFApp already wraps orchestrators (context JSON in, state 
 durable-client functions (client JSON in). The host reads exactly that, so there is no second
 registry to keep in sync with the app.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -105,13 +106,28 @@ def _index(app: Any) -> IndexedApp:
         kind = trigger["type"]
         if kind == "httpTrigger":
             methods = [_plain(method).upper() for method in trigger.get("methods") or []] or None
-            indexed.http.append(HttpFunction(name, trigger["name"], user_function, client,
-                                             route=trigger.get("route") or name, methods=methods,
-                                             auth_level=str(trigger.get("authLevel") or "function").lower()))
+            indexed.http.append(
+                HttpFunction(
+                    name,
+                    trigger["name"],
+                    user_function,
+                    client,
+                    route=trigger.get("route") or name,
+                    methods=methods,
+                    auth_level=str(trigger.get("authLevel") or "function").lower(),
+                )
+            )
         elif kind == "blobTrigger":
-            indexed.blobs.append(BlobFunction(name, trigger["name"], user_function, client,
-                                              path=trigger["path"],
-                                              connection=trigger.get("connection") or "AzureWebJobsStorage"))
+            indexed.blobs.append(
+                BlobFunction(
+                    name,
+                    trigger["name"],
+                    user_function,
+                    client,
+                    path=trigger["path"],
+                    connection=trigger.get("connection") or "AzureWebJobsStorage",
+                )
+            )
         elif kind == "orchestrationTrigger":
             indexed.orchestrators[name] = user_function
         elif kind == "activityTrigger":

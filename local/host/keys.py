@@ -3,6 +3,7 @@
 Taken from DEVHOST_FUNCTION_KEY when set, else from a key file in the state directory that
 is created, and printed, on the first start.
 """
+
 from __future__ import annotations
 
 import hmac

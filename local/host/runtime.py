@@ -1,4 +1,5 @@
 """The dev host process: the app's functions, the durable engine, HTTP and blob polling wired together."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,7 +10,7 @@ import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -41,6 +42,7 @@ class HostOptions:
 def _missing_activity(name: str):
     def run(input_json: str | None) -> str:
         raise LookupError(f"no activity function named '{name}' in the app")
+
     return run
 
 
@@ -53,8 +55,12 @@ class DevHost:
         key = function_key(options.state_dir)
         options.state_dir.mkdir(parents=True, exist_ok=True)
         self.pool = ThreadPoolExecutor(settings.max_concurrent_activities, thread_name_prefix="activity")
-        self.engine = Engine(Store(options.state_dir / "durable.sqlite"), self.indexed.orchestrators,
-                             SystemClock(), self.dispatch)
+        self.engine = Engine(
+            Store(options.state_dir / "durable.sqlite"),
+            self.indexed.orchestrators,
+            SystemClock(),
+            self.dispatch,
+        )
         public_host = "127.0.0.1" if options.host in ("0.0.0.0", "::") else options.host
         self.api = DurableApi(self.engine, key, settings.hub_name, f"http://{public_host}:{options.port}")
         self.http = HttpFunctions(self.indexed.http, key, self.api.client_json)
@@ -65,7 +71,9 @@ class DevHost:
 
     def dispatch(self, work: WorkItem) -> None:
         activity = self.indexed.activities.get(work.name)
-        self.pool.submit(execute, self.engine, work, activity.run if activity else _missing_activity(work.name))
+        self.pool.submit(
+            execute, self.engine, work, activity.run if activity else _missing_activity(work.name)
+        )
 
     def _orchestration_worker(self) -> None:
         """Process due messages one at a time; sleep until the next timer or a new message."""
@@ -77,7 +85,7 @@ class DevHost:
             except Exception:
                 log.exception("The orchestration worker failed on a message; retrying shortly")
             due = self.engine.next_due()
-            wait = _IDLE_WAIT_SECONDS if due is None else (due - datetime.now(timezone.utc)).total_seconds()
+            wait = _IDLE_WAIT_SECONDS if due is None else (due - datetime.now(UTC)).total_seconds()
             self.engine.wakeup.wait(min(max(wait, 0.01), _IDLE_WAIT_SECONDS))
 
     def _blob_triggers(self) -> list[BlobTrigger]:
@@ -96,18 +104,34 @@ class DevHost:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, self.options.host, self.options.port).start()
-        log.info("Dev host on http://%s:%d (task hub %s, state in %s)", self.options.host, self.options.port,
-                 self.api.hub, self.options.state_dir)
+        log.info(
+            "Dev host on http://%s:%d (task hub %s, state in %s)",
+            self.options.host,
+            self.options.port,
+            self.api.hub,
+            self.options.state_dir,
+        )
         for function in self.indexed.http:
-            log.info("  %s: [%s] /api/%s (%s)", function.name, ",".join(function.methods or ["*"]),
-                     function.route, function.auth_level)
+            log.info(
+                "  %s: [%s] /api/%s (%s)",
+                function.name,
+                ",".join(function.methods or ["*"]),
+                function.route,
+                function.auth_level,
+            )
         for work in self.engine.pending_work():
-            log.info("Resuming activity '%s' (%s, task %d) interrupted by the last stop", work.name,
-                     work.instance_id, work.task_id)
+            log.info(
+                "Resuming activity '%s' (%s, task %d) interrupted by the last stop",
+                work.name,
+                work.instance_id,
+                work.task_id,
+            )
             self.dispatch(work)
         worker = threading.Thread(target=self._orchestration_worker, name="orchestrations", daemon=True)
         worker.start()
-        pollers = [asyncio.create_task(trigger.run(self.options.poll_interval)) for trigger in self._blob_triggers()]
+        pollers = [
+            asyncio.create_task(trigger.run(self.options.poll_interval)) for trigger in self._blob_triggers()
+        ]
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

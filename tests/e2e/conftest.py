@@ -1,5 +1,6 @@
 """One local stack (Azurite, emulator, dev host as real processes) for the end-to-end tests:
 the same `LocalStack` that `make demo` runs."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -12,8 +13,14 @@ from tests.support.emulator import EmulatorAdmin
 
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    options = StackOptions(job_seconds=6.0, deploy_seconds=1.0, settle_seconds=1.0, poll_min_seconds=0.5,
-                           poll_max_seconds=2.0, function_key="e2e-function-key")
+    options = StackOptions(
+        job_seconds=6.0,
+        deploy_seconds=1.0,
+        settle_seconds=1.0,
+        poll_min_seconds=0.5,
+        poll_max_seconds=2.0,
+        function_key="e2e-function-key",
+    )
     stack = LocalStack(tmp_path_factory.mktemp("e2e"), options)
     if not stack.uses_emulator:
         pytest.skip("AZURE_OPENAI_ENDPOINT is set: the end-to-end tests run against the local emulator only")

@@ -1,5 +1,6 @@
 """A dataset dropped in blob storage, or a run started over HTTP, ends as a report: through the
 dev host running the real function app, Azurite, and the Azure OpenAI emulator."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,11 @@ FINISHED = ("Completed", "Failed", "Terminated")
 
 
 def jobs_of(emulator: EmulatorAdmin, run: str) -> list[dict]:
-    return [job for job in emulator.state()["jobs"]
-            if (job.get("metadata") or {}).get("ft_run_key", "").startswith(f"ft-{run}/")]
+    return [
+        job
+        for job in emulator.state()["jobs"]
+        if (job.get("metadata") or {}).get("ft_run_key", "").startswith(f"ft-{run}/")
+    ]
 
 
 def uploads_named(emulator: EmulatorAdmin, data: bytes) -> list[dict]:
@@ -83,23 +87,33 @@ def test_a_redelivered_event_starts_nothing_but_a_new_upload_starts_a_new_attemp
     assert first["result"] == "failed" and len(attempts_of(stack, "again")) == 1
     # Forget the blob receipt, as a lost receipt or a redelivered Event Grid event would:
     # the trigger fires again for the same blob version and must see it is older than the run.
-    receipts = BlobServiceClient.from_connection_string(stack.azurite.extra["connection_string"]) \
-        .get_container_client("azure-webjobs-hosts")
-    forgotten = [b.name for b in receipts.list_blobs(name_starts_with="blobreceipts/")
-                 if b.name.endswith("/incoming/again/training.jsonl")]
+    receipts = BlobServiceClient.from_connection_string(
+        stack.azurite.extra["connection_string"]
+    ).get_container_client("azure-webjobs-hosts")
+    forgotten = [
+        b.name
+        for b in receipts.list_blobs(name_starts_with="blobreceipts/")
+        if b.name.endswith("/incoming/again/training.jsonl")
+    ]
     assert forgotten
     for name in forgotten:
         receipts.delete_blob(name)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and "duplicate event for incoming/again/training.jsonl" not in stack.host.log():
+    while (
+        time.monotonic() < deadline
+        and "duplicate event for incoming/again/training.jsonl" not in stack.host.log()
+    ):
         time.sleep(0.5)
     assert "duplicate event for incoming/again/training.jsonl" in stack.host.log()
     assert stack.api("GET", "runs/again")[1]["created"] == first["created"]
     assert len(attempts_of(stack, "again")) == 1
     time.sleep(1.1)  # attempt folders are named by the second
     stack.upload_run("again", {"training.jsonl": bad})
-    second = stack.wait_for_run("again", timeout=120, until=lambda run: run["created"] != first["created"]
-                                and run.get("runtime_status") in FINISHED)
+    second = stack.wait_for_run(
+        "again",
+        timeout=120,
+        until=lambda run: run["created"] != first["created"] and run.get("runtime_status") in FINISHED,
+    )
     assert second["result"] == "failed" and len(attempts_of(stack, "again")) == 2
 
 
@@ -124,8 +138,15 @@ def test_http_run_needs_the_key_can_be_followed_and_cancelled(stack, emulator):
 
 def test_http_run_waits_at_the_approval_gate_until_approved(stack, emulator):
     stack.upload_run("gated", {"training.jsonl": TRAINING})
-    status, _ = stack.api("POST", "runs", {"run": "gated", "training": "incoming/gated/training.jsonl",
-                                           "options": {"approval": "training", "seed": 105}})
+    status, _ = stack.api(
+        "POST",
+        "runs",
+        {
+            "run": "gated",
+            "training": "incoming/gated/training.jsonl",
+            "options": {"approval": "training", "seed": 105},
+        },
+    )
     assert status == 202
     waiting = stack.wait_for_run("gated", timeout=60, until=at_stage("awaiting_approval:training"))
     assert waiting["stage"] == "awaiting_approval:training" and jobs_of(emulator, "gated") == []
@@ -163,7 +184,9 @@ def test_validate_endpoint_checks_a_blob_or_an_inline_body(stack):
     assert status == 200 and report["valid"] is True and report["examples"] == 10
     assert stack.api("POST", "validate", {"blob": "../x.jsonl"})[0] == 400
     assert stack.api("POST", "validate", {"blob": "datasets/missing.jsonl"})[0] == 404
-    status, inline = stack.api("POST", "validate", b'{"messages": []}\n\xff\n', content_type="application/jsonl")
+    status, inline = stack.api(
+        "POST", "validate", b'{"messages": []}\n\xff\n', content_type="application/jsonl"
+    )
     assert status == 200 and inline["valid"] is False
     assert {(e["line"], e["code"]) for e in inline["errors"]} >= {(2, "invalid_utf8")}
     assert stack.api("POST", "validate", b"<xml/>", content_type="application/xml")[0] == 415
@@ -171,8 +194,12 @@ def test_validate_endpoint_checks_a_blob_or_an_inline_body(stack):
 
 def test_killing_the_host_during_training_repeats_no_side_effect(stack, emulator):
     stack.upload_run("crash", {"training.jsonl": TRAINING, "validation.jsonl": VALIDATION})
-    training = stack.wait_for_run("crash", timeout=120, until=lambda run: (run.get("progress") or {}).get("step"))
-    assert training["stage"] == "training" and training["job"]["id"].startswith("ftjob-")  # progress is visible
+    training = stack.wait_for_run(
+        "crash", timeout=120, until=lambda run: (run.get("progress") or {}).get("step")
+    )
+    assert training["stage"] == "training" and training["job"]["id"].startswith(
+        "ftjob-"
+    )  # progress is visible
     stack.host.stop(signal.SIGKILL)
     time.sleep(1)
     stack.start_host()

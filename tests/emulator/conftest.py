@@ -1,4 +1,5 @@
 """One emulator process for the folder; each test starts from a reset emulator."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,8 +9,8 @@ import pytest
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
 from local.aoai.launch import start_emulator
-from tests.support.emulator import EmulatorAdmin
 from local.processes import Service
+from tests.support.emulator import EmulatorAdmin
 from tuning.credentials import StaticTokenCredential
 
 API_VERSION = "2025-04-01-preview"
@@ -31,15 +32,18 @@ def admin(emulator: Service) -> EmulatorAdmin:
 
 
 def azure_openai(service: Service, **options: object) -> openai.AzureOpenAI:
-    return openai.AzureOpenAI(azure_endpoint=service.url, api_key=service.extra["api_key"], api_version=API_VERSION,
-                              **options)
+    return openai.AzureOpenAI(
+        azure_endpoint=service.url, api_key=service.extra["api_key"], api_version=API_VERSION, **options
+    )
 
 
 def v1_openai(service: Service, **options: object) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{service.url}/openai/v1/", api_key=service.extra["api_key"], **options)
 
 
-def arm_client(service: Service, token: str | None = None, **options: object) -> CognitiveServicesManagementClient:
+def arm_client(
+    service: Service, token: str | None = None, **options: object
+) -> CognitiveServicesManagementClient:
     """options reach azure-core's policies, e.g. retry_status (3 by default) for throttling tests."""
     credential = StaticTokenCredential(token or service.extra["api_key"])
     return CognitiveServicesManagementClient(credential, SUBSCRIPTION, base_url=service.url, **options)

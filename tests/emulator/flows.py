@@ -1,4 +1,5 @@
 """The steps of the lab's fine-tuning flow, driven through the real clients."""
+
 from __future__ import annotations
 
 import time
@@ -32,8 +33,11 @@ def upload(client: openai.OpenAI, path: Path) -> FileObject:
     return wait_processed(client, created.id)
 
 
-def wait_job(client: openai.OpenAI, job_id: str, statuses: frozenset[str] = frozenset(
-        {"succeeded", "failed", "cancelled"})) -> FineTuningJob:
+def wait_job(
+    client: openai.OpenAI,
+    job_id: str,
+    statuses: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"}),
+) -> FineTuningJob:
     deadline = time.monotonic() + TIMEOUT
     while (job := client.fine_tuning.jobs.retrieve(job_id)).status not in statuses:
         assert time.monotonic() < deadline, f"job {job_id} still {job.status}"
@@ -41,13 +45,17 @@ def wait_job(client: openai.OpenAI, job_id: str, statuses: frozenset[str] = froz
     return job
 
 
-def deploy(arm: CognitiveServicesManagementClient, name: str, model: str, sku: str = "Standard",
-           capacity: int = 1) -> Deployment:
+def deploy(
+    arm: CognitiveServicesManagementClient, name: str, model: str, sku: str = "Standard", capacity: int = 1
+) -> Deployment:
     """Create-or-update through ARM and wait for the LRO (plain http needs enforce_https=False)."""
-    deployment = Deployment(sku=Sku(name=sku, capacity=capacity),
-                            properties=DeploymentProperties(model=DeploymentModel(format="OpenAI", name=model,
-                                                                                  version="1")))
-    poller = arm.deployments.begin_create_or_update(RESOURCE_GROUP, ACCOUNT, name, deployment, enforce_https=False)
+    deployment = Deployment(
+        sku=Sku(name=sku, capacity=capacity),
+        properties=DeploymentProperties(model=DeploymentModel(format="OpenAI", name=model, version="1")),
+    )
+    poller = arm.deployments.begin_create_or_update(
+        RESOURCE_GROUP, ACCOUNT, name, deployment, enforce_https=False
+    )
     return poller.result(timeout=TIMEOUT)
 
 
@@ -56,8 +64,9 @@ def train(client: openai.OpenAI, **options: object) -> FineTuningJob:
     training = upload(client, SAMPLE / "training.jsonl")
     validation = upload(client, SAMPLE / "validation.jsonl")
     assert (training.status, validation.status) == ("processed", "processed")
-    job = client.fine_tuning.jobs.create(model=BASE_MODEL, training_file=training.id,
-                                         validation_file=validation.id, seed=105, **options)
+    job = client.fine_tuning.jobs.create(
+        model=BASE_MODEL, training_file=training.id, validation_file=validation.id, seed=105, **options
+    )
     return wait_job(client, job.id)
 
 

@@ -1,13 +1,14 @@
 """The ARM deployment routes through azure-mgmt-cognitiveservices."""
+
 from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
+from local.processes import Service
 from tests.emulator.conftest import arm_client
 from tests.emulator.flows import ACCOUNT, RESOURCE_GROUP, deploy
-from local.processes import Service
 
 NO_TLS = {"enforce_https": False}
 
@@ -16,8 +17,10 @@ def test_create_get_list_delete(arm: CognitiveServicesManagementClient) -> None:
     created = deploy(arm, "chat", "gpt-4o", sku="standard", capacity=2)
     assert created.properties.provisioning_state == "Succeeded"
     assert created.sku.name == "Standard" and created.sku.capacity == 2
-    assert created.id.endswith(f"/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.CognitiveServices"
-                               f"/accounts/{ACCOUNT}/deployments/chat")
+    assert created.id.endswith(
+        f"/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.CognitiveServices"
+        f"/accounts/{ACCOUNT}/deployments/chat"
+    )
 
     fetched = arm.deployments.get(RESOURCE_GROUP, ACCOUNT, "chat", **NO_TLS)
     assert fetched.properties.model.name == "gpt-4o" and fetched.properties.model.format == "OpenAI"
@@ -33,13 +36,17 @@ def test_create_get_list_delete(arm: CognitiveServicesManagementClient) -> None:
     assert missing.value.error.code == "DeploymentNotFound"
 
 
-@pytest.mark.parametrize(("model", "sku", "capacity", "code"), [
-    ("gpt-4o-2024-08-06.ft-0000-unknown", "Standard", 1, "DeploymentModelNotSupported"),
-    ("gpt-4o", "Cheapest", 1, "InvalidSkuName"),
-    ("gpt-4o", "Standard", 0, "InvalidCapacity"),
-])
-def test_invalid_deployment_is_refused_with_arm_error(arm: CognitiveServicesManagementClient, model: str, sku: str,
-                                                      capacity: int, code: str) -> None:
+@pytest.mark.parametrize(
+    ("model", "sku", "capacity", "code"),
+    [
+        ("gpt-4o-2024-08-06.ft-0000-unknown", "Standard", 1, "DeploymentModelNotSupported"),
+        ("gpt-4o", "Cheapest", 1, "InvalidSkuName"),
+        ("gpt-4o", "Standard", 0, "InvalidCapacity"),
+    ],
+)
+def test_invalid_deployment_is_refused_with_arm_error(
+    arm: CognitiveServicesManagementClient, model: str, sku: str, capacity: int, code: str
+) -> None:
     with pytest.raises(HttpResponseError) as refused:
         deploy(arm, "bad", model, sku=sku, capacity=capacity)
     assert refused.value.status_code == 400

@@ -1,4 +1,5 @@
 """Bad requests fail the way Azure fails, as the openai SDK's own exceptions."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,10 +9,10 @@ import openai
 import pytest
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
+from local.processes import Service
 from tests.emulator.conftest import azure_openai, v1_openai
 from tests.emulator.flows import BASE_MODEL, SAMPLE, chat, deploy, upload, wait_job, wait_processed
 from tests.support.emulator import EmulatorAdmin
-from local.processes import Service
 
 
 @pytest.mark.parametrize("make", [azure_openai, v1_openai])
@@ -46,16 +47,19 @@ def test_invalid_jsonl_ends_in_error_with_details(client: openai.OpenAI, tmp_pat
     assert refused.value.param == "training_file"
 
 
-@pytest.mark.parametrize("options", [
-    {"model": "gpt-5-ultra"},
-    {"hyperparameters": {"n_epochs": 0}},
-    {"hyperparameters": {"batch_size": 1000}},
-    {"hyperparameters": {"learning_rate_multiplier": -1}},
-    {"method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 51}}}},
-    {"method": {"type": "reinforcement"}},
-    {"suffix": "has spaces"},
-    {"seed": -1},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"model": "gpt-5-ultra"},
+        {"hyperparameters": {"n_epochs": 0}},
+        {"hyperparameters": {"batch_size": 1000}},
+        {"hyperparameters": {"learning_rate_multiplier": -1}},
+        {"method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 51}}}},
+        {"method": {"type": "reinforcement"}},
+        {"suffix": "has spaces"},
+        {"seed": -1},
+    ],
+)
 def test_bad_job_requests_are_bad_requests(client: openai.OpenAI, options: dict) -> None:
     training = upload(client, SAMPLE / "training.jsonl")
     with pytest.raises(openai.BadRequestError):
@@ -92,8 +96,9 @@ def test_forced_failure_fails_the_job(client: openai.OpenAI, admin: EmulatorAdmi
     assert client.fine_tuning.jobs.list_events(job.id).data[0].level == "error"
 
 
-def test_deployment_not_ready_window(client: openai.OpenAI, arm: CognitiveServicesManagementClient,
-                                     admin: EmulatorAdmin) -> None:
+def test_deployment_not_ready_window(
+    client: openai.OpenAI, arm: CognitiveServicesManagementClient, admin: EmulatorAdmin
+) -> None:
     admin.deployment_not_ready_seconds(30)
     deploy(arm, "slow", "gpt-4o")
     with pytest.raises(openai.BadRequestError) as not_ready:

@@ -1,4 +1,5 @@
 """The lab's whole flow through the real clients: upload, fine-tune, inspect, deploy, chat."""
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,9 @@ from tests.support.emulator import EmulatorAdmin
 CSV_COLUMNS = ["step", "train_loss", "train_mean_token_accuracy", "valid_loss", "valid_mean_token_accuracy"]
 
 
-def test_fine_tune_deploy_and_chat(client: openai.OpenAI, arm: CognitiveServicesManagementClient,
-                                   admin: EmulatorAdmin) -> None:
+def test_fine_tune_deploy_and_chat(
+    client: openai.OpenAI, arm: CognitiveServicesManagementClient, admin: EmulatorAdmin
+) -> None:
     job = train(client, suffix="clippy", metadata={"run": "lab-1"})
 
     assert job.status == "succeeded", job.error
@@ -52,11 +54,18 @@ def test_fine_tune_deploy_and_chat(client: openai.OpenAI, arm: CognitiveServices
     assert state["deployments"][0]["provisioning_state"] == "Succeeded"
 
 
-def test_chat_usage_counts_the_messages(client: openai.OpenAI, arm: CognitiveServicesManagementClient) -> None:
+def test_chat_usage_counts_the_messages(
+    client: openai.OpenAI, arm: CognitiveServicesManagementClient
+) -> None:
     deploy(arm, "base", "gpt-4o-mini")
     short = client.chat.completions.create(model="base", messages=[{"role": "user", "content": "Hi"}])
-    longer = client.chat.completions.create(model="base", messages=[
-        {"role": "system", "content": "You are terse."}, {"role": "user", "content": "Hi there, how are you?"}])
+    longer = client.chat.completions.create(
+        model="base",
+        messages=[
+            {"role": "system", "content": "You are terse."},
+            {"role": "user", "content": "Hi there, how are you?"},
+        ],
+    )
     assert short.object == "chat.completion" and short.choices[0].finish_reason == "stop"
     assert short.choices[0].message.role == "assistant"
     assert longer.usage.prompt_tokens > short.usage.prompt_tokens

@@ -1,4 +1,5 @@
 """Lists a caller relies on after a crash (jobs by metadata, files by purpose) and the uploads API."""
+
 from __future__ import annotations
 
 import io
@@ -11,9 +12,15 @@ from tests.support.emulator import EmulatorAdmin
 
 def test_jobs_list_newest_first_with_pagination_and_metadata(client: openai.OpenAI) -> None:
     training = upload(client, SAMPLE / "training.jsonl")
-    created = [client.fine_tuning.jobs.create(model=BASE_MODEL, training_file=training.id,
-                                              metadata={"run": f"run-{i}"}, extra_body={"trainingType": 1}).id
-               for i in range(3)]
+    created = [
+        client.fine_tuning.jobs.create(
+            model=BASE_MODEL,
+            training_file=training.id,
+            metadata={"run": f"run-{i}"},
+            extra_body={"trainingType": 1},
+        ).id
+        for i in range(3)
+    ]
     first = client.fine_tuning.jobs.list(limit=2)
     assert [j.id for j in first.data] == created[:0:-1] and first.has_more
     second = client.fine_tuning.jobs.list(limit=2, after=first.data[-1].id)
@@ -34,8 +41,9 @@ def test_files_filter_by_purpose_and_delete(client: openai.OpenAI) -> None:
 def test_uploads_api_builds_a_file_from_parts(client: openai.OpenAI, admin: EmulatorAdmin) -> None:
     data = (SAMPLE / "training.jsonl").read_bytes()
     half = len(data) // 2
-    started = client.uploads.create(bytes=len(data), filename="big.jsonl", mime_type="text/jsonl",
-                                    purpose="fine-tune")
+    started = client.uploads.create(
+        bytes=len(data), filename="big.jsonl", mime_type="text/jsonl", purpose="fine-tune"
+    )
     parts = [client.uploads.parts.create(started.id, data=chunk).id for chunk in (data[:half], data[half:])]
     done = client.uploads.complete(started.id, part_ids=parts)
     assert done.status == "completed" and done.file is not None

@@ -1,11 +1,12 @@
 """With --state-dir, a restarted emulator keeps files, jobs (still progressing) and deployments."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
+from local.aoai.launch import start_emulator
 from tests.emulator.conftest import arm_client, azure_openai
 from tests.emulator.flows import BASE_MODEL, SAMPLE, chat, deploy, upload, wait_job
-from local.aoai.launch import start_emulator
 from tests.support.emulator import EmulatorAdmin
 
 
@@ -15,8 +16,9 @@ def test_restart_keeps_state_and_job_keeps_running(tmp_path: Path) -> None:
     try:
         client = azure_openai(first, max_retries=0)
         training = upload(client, SAMPLE / "training.jsonl")
-        job = client.fine_tuning.jobs.create(model=BASE_MODEL, training_file=training.id, seed=105,
-                                             metadata={"run": "restart"})
+        job = client.fine_tuning.jobs.create(
+            model=BASE_MODEL, training_file=training.id, seed=105, metadata={"run": "restart"}
+        )
         deploy(arm_client(first), "base", "gpt-4o")
     finally:
         first.stop()

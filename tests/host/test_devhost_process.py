@@ -1,4 +1,5 @@
 """The dev host as a real process: HTTP auth, the durable client API, blob triggers, kill and restart."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,9 @@ SAMPLE_APP = Path(__file__).parent / "sample_app"
 KEY = "test-function-key"
 
 
-def call(method: str, url: str, body: object = None, headers: dict[str, str] | None = None) -> tuple[int, dict, str]:
+def call(
+    method: str, url: str, body: object = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict, str]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
@@ -42,20 +45,31 @@ def eventually(check: Callable[[], object], service: Service, what: str, timeout
 
 
 def status_of(service: Service, instance_id: str) -> dict:
-    code, _, body = call("GET", f"{service.url}/runtime/webhooks/durabletask/instances/{instance_id}?code={KEY}")
+    code, _, body = call(
+        "GET", f"{service.url}/runtime/webhooks/durabletask/instances/{instance_id}?code={KEY}"
+    )
     return json.loads(body) if code in (200, 202) else {}
 
 
-def wait_for_status(service: Service, instance_id: str, status: str = "Completed", timeout: float = 20.0) -> dict:
-    return eventually(lambda: (s := status_of(service, instance_id)).get("runtimeStatus") == status and s,
-                      service, f"{instance_id} reaching {status}", timeout)
+def wait_for_status(
+    service: Service, instance_id: str, status: str = "Completed", timeout: float = 20.0
+) -> dict:
+    return eventually(
+        lambda: (s := status_of(service, instance_id)).get("runtimeStatus") == status and s,
+        service,
+        f"{instance_id} reaching {status}",
+        timeout,
+    )
 
 
 @pytest.fixture
 def host_env(azurite: Service, tmp_path: Path) -> dict[str, str]:
-    return {"AzureWebJobsStorage": azurite.extra["connection_string"],
-            "SAMPLE_CONTAINER": f"sample-{uuid.uuid4().hex[:8]}", "SAMPLE_TASK_HUB": "SampleHub",
-            "SAMPLE_BLOB_LOG": str(tmp_path / "blob.log")}
+    return {
+        "AzureWebJobsStorage": azurite.extra["connection_string"],
+        "SAMPLE_CONTAINER": f"sample-{uuid.uuid4().hex[:8]}",
+        "SAMPLE_TASK_HUB": "SampleHub",
+        "SAMPLE_BLOB_LOG": str(tmp_path / "blob.log"),
+    }
 
 
 @pytest.fixture
@@ -69,11 +83,24 @@ def test_http_routes_methods_and_auth_levels(devhost: Service):
     assert call("GET", f"{devhost.url}/api/hello/ada?greeting=hi")[::2] == (200, "hello ada hi")
     assert call("POST", f"{devhost.url}/api/echo/x", {"a": 1})[0] == 401
     assert call("POST", f"{devhost.url}/api/echo/x?code=wrong", {"a": 1})[0] == 401
-    code, headers, body = call("PUT", f"{devhost.url}/api/echo/item-1", {"a": 1},
-                               {"x-functions-key": KEY, "x-test": "t", "Content-Type": "application/json"})
-    assert (code, headers["x-echo"], headers["Content-Type"]) == (201, "yes", "application/json; charset=utf-8")
-    assert json.loads(body) == {"method": "PUT", "item": "item-1", "body": {"a": 1}, "header": "t",
-                                "url": f"{devhost.url}/api/echo/item-1"}
+    code, headers, body = call(
+        "PUT",
+        f"{devhost.url}/api/echo/item-1",
+        {"a": 1},
+        {"x-functions-key": KEY, "x-test": "t", "Content-Type": "application/json"},
+    )
+    assert (code, headers["x-echo"], headers["Content-Type"]) == (
+        201,
+        "yes",
+        "application/json; charset=utf-8",
+    )
+    assert json.loads(body) == {
+        "method": "PUT",
+        "item": "item-1",
+        "body": {"a": 1},
+        "header": "t",
+        "url": f"{devhost.url}/api/echo/item-1",
+    }
     assert call("GET", f"{devhost.url}/api/echo/x?code={KEY}")[0] == 405
     assert call("GET", f"{devhost.url}/api/admin/ping")[0] == 401
     assert call("GET", f"{devhost.url}/api/admin/ping?code={KEY}")[::2] == (200, "pong")
@@ -85,11 +112,16 @@ def test_durable_client_start_status_urls_events_and_conflicts(devhost: Service)
     assert code == 202
     urls = json.loads(body)
     assert headers["Location"] == urls["statusQueryGetUri"]
-    assert urls["statusQueryGetUri"] == (f"{devhost.url}/runtime/webhooks/durabletask/instances/seq-1"
-                                         f"?taskHub=SampleHub&connection=Storage&code={KEY}")
+    assert urls["statusQueryGetUri"] == (
+        f"{devhost.url}/runtime/webhooks/durabletask/instances/seq-1"
+        f"?taskHub=SampleHub&connection=Storage&code={KEY}"
+    )
     assert call("GET", urls["statusQueryGetUri"].replace(f"code={KEY}", "code=nope"))[0] == 401
-    final = eventually(lambda: (r := call("GET", urls["statusQueryGetUri"]))[0] == 200 and json.loads(r[2]),
-                       devhost, "status 200")
+    final = eventually(
+        lambda: (r := call("GET", urls["statusQueryGetUri"]))[0] == 200 and json.loads(r[2]),
+        devhost,
+        "status 200",
+    )
     assert (final["runtimeStatus"], final["output"], final["input"]) == ("Completed", [5, 7, 10], 4)
     assert final["customStatus"] == {"stage": "done"}
 
@@ -112,16 +144,21 @@ def test_durable_client_start_status_urls_events_and_conflicts(devhost: Service)
     # the durable client inside a function reads the same status
     code, _, body = call("GET", f"{devhost.url}/api/status/seq-1?code={KEY}")
     assert (code, json.loads(body)["output"]) == (200, [5, 7, 10])
-    listed = json.loads(call("GET", f"{devhost.url}/runtime/webhooks/durabletask/instances/"
-                                    f"?runtimeStatus=Completed&code={KEY}")[2])
+    listed = json.loads(
+        call(
+            "GET", f"{devhost.url}/runtime/webhooks/durabletask/instances/?runtimeStatus=Completed&code={KEY}"
+        )[2]
+    )
     assert [item["instanceId"] for item in listed] == ["seq-1"]
 
 
-def test_blob_trigger_fires_once_per_blob_version_across_restarts(tmp_path: Path, host_env: dict[str, str],
-                                                                    azurite: Service):
+def test_blob_trigger_fires_once_per_blob_version_across_restarts(
+    tmp_path: Path, host_env: dict[str, str], azurite: Service
+):
     blob_log = Path(host_env["SAMPLE_BLOB_LOG"])
-    container = BlobServiceClient.from_connection_string(azurite.extra["connection_string"]) \
-        .get_container_client(host_env["SAMPLE_CONTAINER"])
+    container = BlobServiceClient.from_connection_string(
+        azurite.extra["connection_string"]
+    ).get_container_client(host_env["SAMPLE_CONTAINER"])
     container.create_container()
     service = start_devhost(tmp_path, SAMPLE_APP, env=host_env, function_key=KEY)
     try:
@@ -130,7 +167,10 @@ def test_blob_trigger_fires_once_per_blob_version_across_restarts(tmp_path: Path
         eventually(lambda: blob_log.exists() and blob_log.read_text(), service, "the blob trigger")
         fired = json.loads(blob_log.read_text())
         assert (fired["name"], fired["data"], fired["length"]) == (
-            f"{host_env['SAMPLE_CONTAINER']}/incoming/r1/training.jsonl", '{"a": 1}\n', 9)
+            f"{host_env['SAMPLE_CONTAINER']}/incoming/r1/training.jsonl",
+            '{"a": 1}\n',
+            9,
+        )
         wait_for_status(service, "blob-r1")
         time.sleep(1.5)  # a few more polls: still one invocation
     finally:
@@ -142,15 +182,19 @@ def test_blob_trigger_fires_once_per_blob_version_across_restarts(tmp_path: Path
         time.sleep(1.5)
         names = [json.loads(line)["name"].split("/", 1)[1] for line in blob_log.read_text().splitlines()]
         assert names == ["incoming/r1/training.jsonl", "incoming/r1/validation.jsonl"]
-        receipts = BlobServiceClient.from_connection_string(azurite.extra["connection_string"]) \
-            .get_container_client("azure-webjobs-hosts").list_blobs(name_starts_with="blobreceipts/")
+        receipts = (
+            BlobServiceClient.from_connection_string(azurite.extra["connection_string"])
+            .get_container_client("azure-webjobs-hosts")
+            .list_blobs(name_starts_with="blobreceipts/")
+        )
         assert sum(item.name.endswith("incoming/r1/training.jsonl") for item in receipts) == 1
     finally:
         service.stop()
 
 
-def test_sigkill_during_a_durable_timer_then_restart_finishes_the_orchestration(tmp_path: Path,
-                                                                                host_env: dict[str, str]):
+def test_sigkill_during_a_durable_timer_then_restart_finishes_the_orchestration(
+    tmp_path: Path, host_env: dict[str, str]
+):
     record = tmp_path / "record.txt"
     service = start_devhost(tmp_path, SAMPLE_APP, env=host_env, function_key=KEY)
     try:

@@ -1,4 +1,5 @@
 """The durable engine through the in-process harness: history shapes and orchestration features."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,17 @@ from tests.test_utils.ContextBuilder import ContextBuilder  # noqa: E402
 
 def shape(history: list[dict]) -> list[tuple]:
     """What replay depends on: event types, ids, task references, names and payloads."""
-    return [(item["EventType"], item.get("EventId", -1), item.get("TaskScheduledId"), item.get("TimerId"),
-             item.get("Name"), item.get("Result")) for item in history]
+    return [
+        (
+            item["EventType"],
+            item.get("EventId", -1),
+            item.get("TaskScheduledId"),
+            item.get("TimerId"),
+            item.get("Name"),
+            item.get("Result"),
+        )
+        for item in history
+    ]
 
 
 def without_execution_completed(history: list[dict]) -> list[dict]:
@@ -50,8 +60,12 @@ def test_replaying_a_history_twice_yields_the_same_actions():
     result = harness.run("fan_out", 4)
     first = harness.replay("fan_out", result.history)
     assert first == harness.replay("fan_out", result.history)
-    assert [action["functionName"] for group in first for compound in group
-            for action in compound["compoundActions"]] == ["add"] * 4
+    assert [
+        action["functionName"]
+        for group in first
+        for compound in group
+        for action in compound["compoundActions"]
+    ] == ["add"] * 4
 
 
 def test_retries_follow_the_sdk_retry_shape_and_virtual_time():
@@ -68,13 +82,27 @@ def test_retries_follow_the_sdk_retry_shape_and_virtual_time():
     # two retries 5 s apart: the orchestration clock moved 10 s, the test did not wait
     assert result.output == ["a3", "b1", (DEFAULT_START + timedelta(seconds=10)).isoformat()]
     assert [(call.input["label"], call.attempt, call.error is None) for call in result.calls("flaky")] == [
-        ("a", 1, False), ("b", 1, True), ("a", 2, False), ("a", 3, True)]
+        ("a", 1, False),
+        ("b", 1, True),
+        ("a", 2, False),
+        ("a", 3, True),
+    ]
     # as in the SDK's own retry tests: TaskFailed + TimerCreated, then TimerFired + TaskScheduled
-    events = [(item["EventType"], item["EventId"], item.get("TaskScheduledId"), item.get("TimerId"))
-              for item in result.history if item["EventType"] not in (12, 13)]
-    assert events[:8] == [(0, -1, None, None), (4, 0, None, None), (4, 1, None, None),
-                          (6, -1, 0, None), (10, 2, None, None), (5, -1, 1, None),
-                          (11, -1, None, 2), (4, 3, None, None)]
+    events = [
+        (item["EventType"], item["EventId"], item.get("TaskScheduledId"), item.get("TimerId"))
+        for item in result.history
+        if item["EventType"] not in (12, 13)
+    ]
+    assert events[:8] == [
+        (0, -1, None, None),
+        (4, 0, None, None),
+        (4, 1, None, None),
+        (6, -1, 0, None),
+        (10, 2, None, None),
+        (5, -1, 1, None),
+        (11, -1, None, 2),
+        (4, 3, None, None),
+    ]
 
 
 def test_retries_exhausted_fail_the_orchestration():
@@ -87,15 +115,24 @@ def test_retries_exhausted_fail_the_orchestration():
     assert len(result.calls("flaky")) == 6
 
 
-@pytest.mark.parametrize("events, approved, minutes", [
-    ([], None, 60),
-    ([ScriptedEvent("approve", "yes", when=lambda s: s["customStatus"] == {"stage": "waiting"})], "yes", 0),
-    ([ScriptedEvent("approve", "late", at=DEFAULT_START + timedelta(minutes=30))], "late", 30),
-])
+@pytest.mark.parametrize(
+    "events, approved, minutes",
+    [
+        ([], None, 60),
+        (
+            [ScriptedEvent("approve", "yes", when=lambda s: s["customStatus"] == {"stage": "waiting"})],
+            "yes",
+            0,
+        ),
+        ([ScriptedEvent("approve", "late", at=DEFAULT_START + timedelta(minutes=30))], "late", 30),
+    ],
+)
 def test_task_any_of_an_event_and_a_timer(events, approved, minutes):
     result = OrchestrationHarness(app).run("approval", events=events)
-    assert result.output == {"approved": approved,
-                             "at": (DEFAULT_START + timedelta(minutes=minutes)).isoformat()}
+    assert result.output == {
+        "approved": approved,
+        "at": (DEFAULT_START + timedelta(minutes=minutes)).isoformat(),
+    }
     assert result.custom_status == {"stage": "timed-out" if approved is None else "approved"}
 
 
@@ -113,13 +150,17 @@ def test_waiting_for_an_event_that_never_comes_leaves_it_running():
 
 def test_sub_orchestrations_complete_and_fail():
     result = OrchestrationHarness(app).run("parent", instance_id="p")
-    assert result.output == {"child": [11, 13, 16],
-                             "error": "Orchestrator function 'failing' failed: failing on purpose "}
+    assert result.output == {
+        "child": [11, 13, 16],
+        "error": "Orchestrator function 'failing' failed: failing on purpose ",
+    }
     assert result.instances["p-child"]["runtimeStatus"] == "Completed"
     assert result.instances["p:1"]["runtimeStatus"] == "Failed"
     created = [item for item in result.history if item["EventType"] == 7]
     assert [(item["Name"], item["InstanceId"], item["EventId"]) for item in created] == [
-        ("sequence", "p-child", 0), ("failing", "p:1", 1)]
+        ("sequence", "p-child", 0),
+        ("failing", "p:1", 1),
+    ]
 
 
 def test_continue_as_new_resets_the_history():

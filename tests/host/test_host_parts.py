@@ -1,4 +1,5 @@
 """The dev host's parts without a process: settings, routes, blob paths, the client binding, restart."""
+
 from __future__ import annotations
 
 import json
@@ -39,13 +40,20 @@ def test_host_json_settings(monkeypatch):
 
 def test_the_app_is_indexed_from_its_own_metadata():
     indexed = index(app)
-    assert {(f.name, f.route, tuple(f.methods or ()), f.auth_level, f.client_param) for f in indexed.http} >= {
+    assert {
+        (f.name, f.route, tuple(f.methods or ()), f.auth_level, f.client_param) for f in indexed.http
+    } >= {
         ("hello", "hello/{name}", ("GET",), "anonymous", None),
         ("echo", "echo/{item}", ("POST", "PUT"), "function", None),
-        ("start", "start/{name}/{id}", ("POST",), "function", "client")}
+        ("start", "start/{name}/{id}", ("POST",), "function", "client"),
+    }
     [blob] = indexed.blobs
     assert (blob.path, blob.connection, blob.param, blob.client_param) == (
-        "%SAMPLE_CONTAINER%/incoming/{run}/{name}", "AzureWebJobsStorage", "blob", "client")
+        "%SAMPLE_CONTAINER%/incoming/{run}/{name}",
+        "AzureWebJobsStorage",
+        "blob",
+        "client",
+    )
     assert {"sequence", "parent", "counter"} <= set(indexed.orchestrators)
     assert indexed.activities["add"].run('{"a": 1, "b": 2}') == "3"
 
@@ -61,7 +69,10 @@ def test_blob_paths(monkeypatch):
     monkeypatch.setenv("DH_CONTAINER", "fine-tuning")
     path = BlobPath.parse("%DH_CONTAINER%/incoming/{run}/{name}")
     assert (path.container, path.prefix) == ("fine-tuning", "incoming/")
-    assert path.pattern.fullmatch("incoming/r1/training.jsonl").groupdict() == {"run": "r1", "name": "training.jsonl"}
+    assert path.pattern.fullmatch("incoming/r1/training.jsonl").groupdict() == {
+        "run": "r1",
+        "name": "training.jsonl",
+    }
     assert path.pattern.fullmatch("incoming/r1/deeper/x") is None
 
 
@@ -73,13 +84,17 @@ def test_inputs_from_the_sdk_and_from_other_callers_mean_the_same():
 
 
 def test_the_client_binding_drives_the_sdk_client():
-    api = DurableApi(Engine(Store(), {}, VirtualClock(DEFAULT_START), print), "k1", "Hub", "http://127.0.0.1:7071")
+    api = DurableApi(
+        Engine(Store(), {}, VirtualClock(DEFAULT_START), print), "k1", "Hub", "http://127.0.0.1:7071"
+    )
     client = df.DurableOrchestrationClient(api.client_json())
     request = func.HttpRequest("POST", "http://example.test:8080/api/runs", body=b"")
     response = client.create_check_status_response(request, "run-1")
     urls = json.loads(response.get_body())
-    assert urls["statusQueryGetUri"] == ("http://example.test:8080/runtime/webhooks/durabletask/instances/run-1"
-                                         "?taskHub=Hub&connection=Storage&code=k1")
+    assert urls["statusQueryGetUri"] == (
+        "http://example.test:8080/runtime/webhooks/durabletask/instances/run-1"
+        "?taskHub=Hub&connection=Storage&code=k1"
+    )
     assert client._orchestration_bindings.rpc_base_url == "http://127.0.0.1:7071/durabletask/"
 
 
@@ -87,7 +102,9 @@ def test_unfinished_activity_work_survives_a_restart(tmp_path):
     """An activity dispatched but not completed when the process died is dispatched again."""
     orchestrators = index(app).orchestrators
     dispatched: list[WorkItem] = []
-    first = Engine(Store(tmp_path / "state.sqlite"), orchestrators, VirtualClock(DEFAULT_START), dispatched.append)
+    first = Engine(
+        Store(tmp_path / "state.sqlite"), orchestrators, VirtualClock(DEFAULT_START), dispatched.append
+    )
     first.start("sequence", "i1", "0")
     assert first.run_once() and [work.name for work in dispatched] == ["add"]
     restarted = Engine(Store(tmp_path / "state.sqlite"), orchestrators, VirtualClock(DEFAULT_START), print)

@@ -1,5 +1,6 @@
 """Activities run for real: Azurite for the datasets and reports, the emulator for Azure OpenAI
 and ARM, the real clients built from settings the way the function app builds them."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import function_app
+from local.aoai.launch import start_emulator
 from local.host.indexing import index
 from local.processes import REPO, Service
-from local.aoai.launch import start_emulator
 from tests.support.emulator import EmulatorAdmin
 from tuning.clients import Clients, shared_clients
 
@@ -33,17 +34,21 @@ def admin(pipeline_emulator: Service) -> EmulatorAdmin:
 
 
 @pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, azurite: Service, pipeline_emulator: Service,
-            admin: EmulatorAdmin) -> dict[str, str]:
+def app_env(
+    monkeypatch: pytest.MonkeyPatch, azurite: Service, pipeline_emulator: Service, admin: EmulatorAdmin
+) -> dict[str, str]:
     """The app settings of a local run; each test gets its own container."""
     key = pipeline_emulator.extra["api_key"]
     env = {
         "AzureWebJobsStorage": azurite.extra["connection_string"],
         "FT_CONTAINER": f"ft-{uuid.uuid4().hex[:12]}",
-        "AZURE_OPENAI_ENDPOINT": pipeline_emulator.url, "AZURE_OPENAI_API_KEY": key, "FT_EMULATOR_TOKEN": key,
+        "AZURE_OPENAI_ENDPOINT": pipeline_emulator.url,
+        "AZURE_OPENAI_API_KEY": key,
+        "FT_EMULATOR_TOKEN": key,
         "AZURE_RESOURCE_MANAGER_ENDPOINT": pipeline_emulator.url,
         "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000",
-        "AZURE_RESOURCE_GROUP": "local", "AZURE_OPENAI_ACCOUNT": "emulator",
+        "AZURE_RESOURCE_GROUP": "local",
+        "AZURE_OPENAI_ACCOUNT": "emulator",
         "FT_TRAINING_PRICES": '{"gpt-4o-2024-08-06": 25.0}',
     }
     for name, value in env.items():

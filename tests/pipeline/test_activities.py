@@ -3,6 +3,7 @@
 Activities run at least once, so the tests call them twice and count the side effects in the
 emulator: one upload per dataset, one job, one deployment.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +11,7 @@ import json
 import time
 
 from tests.pipeline.conftest import SAMPLE, activity, upload_run
-from tuning.options import merge_options, RunOptions
+from tuning.options import RunOptions, merge_options
 from tuning.payloads import DatasetBlob, ResolveInput, RunRequest
 
 ATTEMPT = "20261129T010000Z"
@@ -27,8 +28,10 @@ def result_of(name: str, payload):
 
 
 def resolve(run: str, **request) -> dict:
-    return result_of("resolve_run", ResolveInput(request=RunRequest(run=run, source="blob", **request),
-                                                 attempt=ATTEMPT).dump())
+    return result_of(
+        "resolve_run",
+        ResolveInput(request=RunRequest(run=run, source="blob", **request), attempt=ATTEMPT).dump(),
+    )
 
 
 def wait_processed(file_ids: list[str]) -> None:
@@ -41,9 +44,15 @@ def wait_processed(file_ids: list[str]) -> None:
 
 
 def test_resolve_run_reads_the_folder_and_run_json(clients):
-    upload_run(clients, "lab", {"training.jsonl": SAMPLE / "training.jsonl",
-                                "validation.jsonl": SAMPLE / "validation.jsonl",
-                                "run.json": json.dumps({"seed": 105, "suffix": "clippy"}).encode()})
+    upload_run(
+        clients,
+        "lab",
+        {
+            "training.jsonl": SAMPLE / "training.jsonl",
+            "validation.jsonl": SAMPLE / "validation.jsonl",
+            "run.json": json.dumps({"seed": 105, "suffix": "clippy"}).encode(),
+        },
+    )
     plan = resolve("lab")
     assert [d["kind"] for d in plan["datasets"]] == ["training", "validation"]
     expected = hashlib.sha256((SAMPLE / "training.jsonl").read_bytes()).hexdigest()
@@ -56,14 +65,20 @@ def test_resolve_run_reads_the_folder_and_run_json(clients):
 
 def test_resolve_run_refuses_unknown_option_keys_with_the_file_name(clients):
     upload_run(clients, "typo", {"training.jsonl": SAMPLE / "training.jsonl", "run.json": b'{"sufix": "x"}'})
-    outcome = call("resolve_run", ResolveInput(request=RunRequest(run="typo", source="blob"), attempt=ATTEMPT).dump())
+    outcome = call(
+        "resolve_run", ResolveInput(request=RunRequest(run="typo", source="blob"), attempt=ATTEMPT).dump()
+    )
     assert outcome["result"] is None
-    assert "incoming/typo/run.json" in outcome["failure"]["message"] and "sufix" in outcome["failure"]["message"]
+    assert (
+        "incoming/typo/run.json" in outcome["failure"]["message"] and "sufix" in outcome["failure"]["message"]
+    )
 
 
 def test_resolve_run_without_training_data_fails_permanently(clients):
     upload_run(clients, "empty", {"validation.jsonl": SAMPLE / "validation.jsonl"})
-    outcome = call("resolve_run", ResolveInput(request=RunRequest(run="empty", source="blob"), attempt=ATTEMPT).dump())
+    outcome = call(
+        "resolve_run", ResolveInput(request=RunRequest(run="empty", source="blob"), attempt=ATTEMPT).dump()
+    )
     assert outcome["failure"]["code"] == "missing_training_file"
 
 
@@ -71,18 +86,31 @@ def test_validation_summary_and_full_report_blob(clients):
     bad_lines = b'{"messages": [{"role": "user", "content": "hi"}]}\nnot json\n'
     upload_run(clients, "bad", {"training.jsonl": bad_lines + (SAMPLE / "training.jsonl").read_bytes()})
     plan = resolve("bad")
-    summary = result_of("validate_dataset", {"dataset": plan["datasets"][0], "model": "gpt-4o-2024-08-06",
-                                             "method": "supervised", "n_epochs": None,
-                                             "report_folder": plan["report_folder"]})
+    summary = result_of(
+        "validate_dataset",
+        {
+            "dataset": plan["datasets"][0],
+            "model": "gpt-4o-2024-08-06",
+            "method": "supervised",
+            "n_epochs": None,
+            "report_folder": plan["report_folder"],
+        },
+    )
     assert summary["valid"] is False
-    assert {(e["line"], e["code"]) for e in summary["errors"]} >= {(1, "no_assistant_message"), (2, "invalid_json")}
+    assert {(e["line"], e["code"]) for e in summary["errors"]} >= {
+        (1, "no_assistant_message"),
+        (2, "invalid_json"),
+    }
     full = json.loads(clients.store.container.download_blob(summary["report_blob"]).readall())
     assert full["file"] == "incoming/bad/training.jsonl" and full["valid"] is False
 
 
 def test_upload_submit_are_idempotent(clients, admin):
-    upload_run(clients, "twice", {"training.jsonl": SAMPLE / "training.jsonl",
-                                  "validation.jsonl": SAMPLE / "validation.jsonl"})
+    upload_run(
+        clients,
+        "twice",
+        {"training.jsonl": SAMPLE / "training.jsonl", "validation.jsonl": SAMPLE / "validation.jsonl"},
+    )
     plan = resolve("twice")
     uploads = [result_of("upload_file", {"dataset": d}) for d in plan["datasets"]]
     again = [result_of("upload_file", {"dataset": d}) for d in plan["datasets"]]
@@ -92,8 +120,12 @@ def test_upload_submit_are_idempotent(clients, admin):
     wait_processed([u["id"] for u in uploads])
 
     options = merge_options(clients.settings, "twice", RunOptions(seed=105)).model_dump(mode="json")
-    submit = {"run_key": f"ft-twice/{ATTEMPT}", "training_file": uploads[0]["id"],
-              "validation_file": uploads[1]["id"], "options": options}
+    submit = {
+        "run_key": f"ft-twice/{ATTEMPT}",
+        "training_file": uploads[0]["id"],
+        "validation_file": uploads[1]["id"],
+        "options": options,
+    }
     first, second = result_of("submit_fine_tune", submit), result_of("submit_fine_tune", submit)
     assert first["id"] == second["id"] and second["reused"] is True
     jobs = admin.state()["jobs"]
@@ -102,19 +134,33 @@ def test_upload_submit_are_idempotent(clients, admin):
 
 def test_a_400_from_the_service_is_a_permanent_failure(clients):
     options = merge_options(clients.settings, "x", RunOptions()).model_dump(mode="json")
-    outcome = call("submit_fine_tune", {"run_key": "k", "training_file": "file-does-not-exist",
-                                        "validation_file": None, "options": options})
+    outcome = call(
+        "submit_fine_tune",
+        {"run_key": "k", "training_file": "file-does-not-exist", "validation_file": None, "options": options},
+    )
     assert outcome["result"] is None and outcome["failure"]["code"]
 
 
 def test_training_deploy_smoke_test_and_report(clients, admin):
-    upload_run(clients, "full", {"training.jsonl": SAMPLE / "training.jsonl",
-                                 "validation.jsonl": SAMPLE / "validation.jsonl"})
-    plan = resolve("full", )
+    upload_run(
+        clients,
+        "full",
+        {"training.jsonl": SAMPLE / "training.jsonl", "validation.jsonl": SAMPLE / "validation.jsonl"},
+    )
+    plan = resolve(
+        "full",
+    )
     uploads = [result_of("upload_file", {"dataset": d}) for d in plan["datasets"]]
     wait_processed([u["id"] for u in uploads])
-    job = result_of("submit_fine_tune", {"run_key": f"ft-full/{ATTEMPT}", "training_file": uploads[0]["id"],
-                                         "validation_file": uploads[1]["id"], "options": plan["options"]})
+    job = result_of(
+        "submit_fine_tune",
+        {
+            "run_key": f"ft-full/{ATTEMPT}",
+            "training_file": uploads[0]["id"],
+            "validation_file": uploads[1]["id"],
+            "options": plan["options"],
+        },
+    )
     for _ in range(100):
         status = result_of("get_job_status", job["id"])
         if status["status"] == "succeeded":
@@ -144,10 +190,18 @@ def test_training_deploy_smoke_test_and_report(clients, admin):
         time.sleep(0.1)
     assert answer["ok"] and answer["answer"] and answer["usage"]["total_tokens"] > 0
 
-    report = {"run": "full", "attempt": ATTEMPT, "status": "succeeded", "stages": [], "errors": [],
-              "smoke_test": {"answer": answer["answer"]}}
-    written = result_of("write_report", {"report_folder": plan["report_folder"], "report": report,
-                                         "result_file": status["result_files"][0]})
+    report = {
+        "run": "full",
+        "attempt": ATTEMPT,
+        "status": "succeeded",
+        "stages": [],
+        "errors": [],
+        "smoke_test": {"answer": answer["answer"]},
+    }
+    written = result_of(
+        "write_report",
+        {"report_folder": plan["report_folder"], "report": report, "result_file": status["result_files"][0]},
+    )
     container = clients.store.container
     saved = json.loads(container.download_blob(written["artifacts"]["report.json"]).readall())
     assert saved["metrics"]["steps"] > 0 and saved["metrics"]["final"]["train_loss"] is not None
@@ -160,8 +214,15 @@ def test_cancel_moves_a_running_job_to_cancelled(clients, admin):
     plan = resolve("stop")
     upload = result_of("upload_file", {"dataset": plan["datasets"][0]})
     wait_processed([upload["id"]])
-    job = result_of("submit_fine_tune", {"run_key": "stop", "training_file": upload["id"], "validation_file": None,
-                                         "options": plan["options"]})
+    job = result_of(
+        "submit_fine_tune",
+        {
+            "run_key": "stop",
+            "training_file": upload["id"],
+            "validation_file": None,
+            "options": plan["options"],
+        },
+    )
     assert result_of("cancel_job", job["id"])["status"] == "cancelled"
     assert result_of("cancel_job", job["id"])["status"] == "cancelled"  # a second cancel is harmless
 
@@ -173,6 +234,7 @@ def test_dataset_blob_payload_round_trips():
 
 def test_large_datasets_go_through_the_uploads_api_and_are_reused_too(clients, admin):
     from tuning.fine_tuning import upload_dataset
+
     upload_run(clients, "big", {"training.jsonl": SAMPLE / "training.jsonl"})
     dataset = DatasetBlob.model_validate(resolve("big")["datasets"][0])
     first = upload_dataset(clients.openai, dataset, clients.store.open_stream, threshold=100, part_size=1024)

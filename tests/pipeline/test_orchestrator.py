@@ -5,6 +5,7 @@ the Functions host sends and applies the actions they return, on virtual time. A
 scripted by `FakeAzure`, a small model of the services, so each scenario decides what Azure
 answers and the tests check what the orchestration does about it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,8 +20,14 @@ from tuning.options import RunOptions, merge_options
 from tuning.settings import load_settings
 
 INSTANCE = "ft-demo"
-SETTINGS = load_settings({"AzureWebJobsStorage": "UseDevelopmentStorage=true", "FT_POLL_MIN_SECONDS": "30",
-                          "FT_POLL_MAX_SECONDS": "600", "FT_JOB_TIMEOUT_HOURS": "72"})
+SETTINGS = load_settings(
+    {
+        "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+        "FT_POLL_MIN_SECONDS": "30",
+        "FT_POLL_MAX_SECONDS": "600",
+        "FT_JOB_TIMEOUT_HOURS": "72",
+    }
+)
 REQUEST = {"run": "demo", "source": "blob", "settle_seconds": 10}
 
 
@@ -35,11 +42,21 @@ def failed(code: str, message: str) -> dict:
 class FakeAzure:
     """What Azure answers, scenario by scenario; it counts what the orchestration asked for."""
 
-    def __init__(self, *, options: dict | None = None, valid: bool = True, cost: float | None = 10.0,
-                 job_polls: int = 3, job_outcome: str = "succeeded", deployment_polls: int = 2,
-                 not_ready_answers: int = 0, timeout_hours: float = 72) -> None:
+    def __init__(
+        self,
+        *,
+        options: dict | None = None,
+        valid: bool = True,
+        cost: float | None = 10.0,
+        job_polls: int = 3,
+        job_outcome: str = "succeeded",
+        deployment_polls: int = 2,
+        not_ready_answers: int = 0,
+        timeout_hours: float = 72,
+    ) -> None:
         self.options = merge_options(SETTINGS, "demo", RunOptions.model_validate(options or {})).model_copy(
-            update={"job_timeout_hours": timeout_hours})
+            update={"job_timeout_hours": timeout_hours}
+        )
         self.valid = valid
         self.cost = cost
         self.job_polls = job_polls
@@ -51,30 +68,73 @@ class FakeAzure:
         self.reports: list[dict] = []
 
     def activities(self) -> dict:
-        return {name: getattr(self, name) for name in (
-            "resolve_run", "validate_dataset", "upload_file", "get_file_status", "submit_fine_tune",
-            "get_job_status", "cancel_job", "list_checkpoints", "deploy_model", "get_deployment_status",
-            "smoke_test", "write_report")}
+        return {
+            name: getattr(self, name)
+            for name in (
+                "resolve_run",
+                "validate_dataset",
+                "upload_file",
+                "get_file_status",
+                "submit_fine_tune",
+                "get_job_status",
+                "cancel_job",
+                "list_checkpoints",
+                "deploy_model",
+                "get_deployment_status",
+                "smoke_test",
+                "write_report",
+            )
+        }
 
     def resolve_run(self, payload):
-        datasets = [{"kind": kind, "path": f"incoming/demo/{kind}.jsonl", "sha256": kind[0] * 64, "size": 100}
-                    for kind in ("training", "validation")]
-        return ok({"run": "demo", "attempt": payload["attempt"], "report_folder": f"runs/demo/{payload['attempt']}/",
-                   "datasets": datasets, "options": self.options.model_dump(mode="json"), "price_per_1m_tokens": 25.0})
+        datasets = [
+            {"kind": kind, "path": f"incoming/demo/{kind}.jsonl", "sha256": kind[0] * 64, "size": 100}
+            for kind in ("training", "validation")
+        ]
+        return ok(
+            {
+                "run": "demo",
+                "attempt": payload["attempt"],
+                "report_folder": f"runs/demo/{payload['attempt']}/",
+                "datasets": datasets,
+                "options": self.options.model_dump(mode="json"),
+                "price_per_1m_tokens": 25.0,
+            }
+        )
 
     def validate_dataset(self, payload):
         kind = payload["dataset"]["kind"]
         errors = [] if self.valid else [{"line": 3, "code": "invalid_json", "message": "line 3: not JSON"}]
-        return ok({"file": payload["dataset"]["path"], "kind": kind, "valid": self.valid, "format": "chat",
-                   "examples": 10, "model": payload["model"], "encoding": "o200k_base", "error_count": len(errors),
-                   "warning_count": 0, "errors": errors, "errors_by_code": {e["code"]: 1 for e in errors},
-                   "warnings_by_code": {}, "tokens": {"total": {"sum": 1000}, "assistant": {"sum": 300}},
-                   "estimate": {"epochs": 10, "billed_tokens": 10000, "context_limit": 65536, "cost_usd": self.cost},
-                   "report_blob": f"{payload['report_folder']}validation-{kind}.json"})
+        return ok(
+            {
+                "file": payload["dataset"]["path"],
+                "kind": kind,
+                "valid": self.valid,
+                "format": "chat",
+                "examples": 10,
+                "model": payload["model"],
+                "encoding": "o200k_base",
+                "error_count": len(errors),
+                "warning_count": 0,
+                "errors": errors,
+                "errors_by_code": {e["code"]: 1 for e in errors},
+                "warnings_by_code": {},
+                "tokens": {"total": {"sum": 1000}, "assistant": {"sum": 300}},
+                "estimate": {
+                    "epochs": 10,
+                    "billed_tokens": 10000,
+                    "context_limit": 65536,
+                    "cost_usd": self.cost,
+                },
+                "report_blob": f"{payload['report_folder']}validation-{kind}.json",
+            }
+        )
 
     def upload_file(self, payload):
         kind = payload["dataset"]["kind"]
-        return ok({"kind": kind, "id": f"file-{kind}", "filename": "x.jsonl", "status": "pending", "reused": False})
+        return ok(
+            {"kind": kind, "id": f"file-{kind}", "filename": "x.jsonl", "status": "pending", "reused": False}
+        )
 
     def get_file_status(self, file_id):
         return ok({"id": file_id, "status": "processed", "error": None})
@@ -84,11 +144,16 @@ class FakeAzure:
 
     def _job(self, status: str) -> dict:
         done = status == "succeeded"
-        return {"id": "ftjob-1", "status": status, "model": "gpt-4o-2024-08-06",
-                "fine_tuned_model": "gpt-4o-2024-08-06.ft-1" if done else None,
-                "trained_tokens": 30000 if done else None, "result_files": ["file-results"] if done else [],
-                "error": {"code": "invalid_training_data", "message": "boom"} if status == "failed" else None,
-                "progress": {"step": self.polls, "train_loss": 1.0 / (1 + self.polls), "valid_loss": None}}
+        return {
+            "id": "ftjob-1",
+            "status": status,
+            "model": "gpt-4o-2024-08-06",
+            "fine_tuned_model": "gpt-4o-2024-08-06.ft-1" if done else None,
+            "trained_tokens": 30000 if done else None,
+            "result_files": ["file-results"] if done else [],
+            "error": {"code": "invalid_training_data", "message": "boom"} if status == "failed" else None,
+            "progress": {"step": self.polls, "train_loss": 1.0 / (1 + self.polls), "valid_loss": None},
+        }
 
     def get_job_status(self, job_id):
         self.polls += 1
@@ -101,8 +166,15 @@ class FakeAzure:
         return ok(self._job("cancelled"))
 
     def list_checkpoints(self, job_id):
-        return ok({"model": "gpt-4o-2024-08-06.ft-1:ckpt-step-20", "step": 20, "valid_loss": 0.4,
-                   "train_loss": 0.5, "reason": "lowest validation loss among 3 checkpoints: step 20"})
+        return ok(
+            {
+                "model": "gpt-4o-2024-08-06.ft-1:ckpt-step-20",
+                "step": 20,
+                "valid_loss": 0.4,
+                "train_loss": 0.5,
+                "reason": "lowest validation loss among 3 checkpoints: step 20",
+            }
+        )
 
     def deploy_model(self, payload):
         self.deployed = payload
@@ -117,14 +189,24 @@ class FakeAzure:
         if self.not_ready_answers > 0:
             self.not_ready_answers -= 1
             return ok({"ok": False, "retryable": True, "code": "DeploymentNotReady"})
-        return ok({"ok": True, "answer": "Yes, with customer-managed keys.", "latency_ms": 12.5,
-                   "usage": {"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28}})
+        return ok(
+            {
+                "ok": True,
+                "answer": "Yes, with customer-managed keys.",
+                "latency_ms": 12.5,
+                "usage": {"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28},
+            }
+        )
 
     def write_report(self, payload):
         self.reports.append(payload["report"])
         folder = payload["report_folder"]
-        return ok({"artifacts": {name: folder + name for name in ("report.json", "report.md", "loss.svg")},
-                   "container": "fine-tuning"})
+        return ok(
+            {
+                "artifacts": {name: folder + name for name in ("report.json", "report.md", "loss.svg")},
+                "container": "fine-tuning",
+            }
+        )
 
 
 def run(fake: FakeAzure, events=(), request=None):
@@ -151,14 +233,24 @@ def test_happy_path_trains_deploys_smoke_tests_and_reports():
     assert names[-1] == "write_report"
     assert names.index("submit_fine_tune") < names.index("deploy_model") < names.index("smoke_test")
     report = fake.reports[-1]
-    assert [s["name"] for s in report["stages"]] == ["collecting", "resolving", "validating", "uploading",
-                                                     "submitting", "training", "choosing_model", "deploying",
-                                                     "smoke_testing"]
+    assert [s["name"] for s in report["stages"]] == [
+        "collecting",
+        "resolving",
+        "validating",
+        "uploading",
+        "submitting",
+        "training",
+        "choosing_model",
+        "deploying",
+        "smoke_testing",
+    ]
     assert report["stages"][0]["seconds"] == 10  # the settle window, on the orchestration clock
     assert report["model_choice"]["strategy"] == "final"
     assert fake.deployed["model"] == "gpt-4o-2024-08-06.ft-1"
     assert report["smoke_test"]["answer"].startswith("Yes") and report["smoke_test"]["attempts"] == 1
-    assert result.custom_status["stage"] == "succeeded" and result.custom_status["report"].startswith("runs/demo/")
+    assert result.custom_status["stage"] == "succeeded" and result.custom_status["report"].startswith(
+        "runs/demo/"
+    )
     stages = [status["stage"] for status in result.custom_statuses]
     assert stages.index("validating") < stages.index("training") < stages.index("deploying")
 
@@ -197,7 +289,9 @@ def test_a_failed_job_ends_the_run_without_deploying():
 
 def test_cancel_during_training_cancels_the_azure_job():
     fake = FakeAzure(job_polls=1000)
-    _, result = run(fake, events=[ScriptedEvent("cancel", {"reason": "wrong data"}, when=stage_is("training"))])
+    _, result = run(
+        fake, events=[ScriptedEvent("cancel", {"reason": "wrong data"}, when=stage_is("training"))]
+    )
     assert result.output["status"] == "cancelled"
     assert called(result, "cancel_job") == 1 and called(result, "deploy_model") == 0
     assert fake.reports[-1]["job"]["status"] == "cancelled"
@@ -227,17 +321,38 @@ def test_deadline_cancels_an_overdue_job():
 @pytest.mark.parametrize("gate", ["training", "deployment"])
 def test_approval_granted_lets_the_run_go_on(gate):
     fake = FakeAzure(options={"approval": gate})
-    _, result = run(fake, events=[ScriptedEvent("approval", {"approved": True, "by": "ana"},
-                                                when=stage_is(f"awaiting_approval:{gate}"))])
+    _, result = run(
+        fake,
+        events=[
+            ScriptedEvent(
+                "approval", {"approved": True, "by": "ana"}, when=stage_is(f"awaiting_approval:{gate}")
+            )
+        ],
+    )
     assert result.output["status"] == "succeeded"
-    assert fake.reports[-1]["approvals"] == [{"gate": gate, "approved": True, "by": "ana", "comment": None,
-                                              "at": fake.reports[-1]["approvals"][0]["at"]}]
+    assert fake.reports[-1]["approvals"] == [
+        {
+            "gate": gate,
+            "approved": True,
+            "by": "ana",
+            "comment": None,
+            "at": fake.reports[-1]["approvals"][0]["at"],
+        }
+    ]
 
 
 def test_approval_rejected_stops_before_spending():
     fake = FakeAzure(options={"approval": "training"})
-    _, result = run(fake, events=[ScriptedEvent("approval", {"approved": False, "comment": "too big"},
-                                                when=stage_is("awaiting_approval:training"))])
+    _, result = run(
+        fake,
+        events=[
+            ScriptedEvent(
+                "approval",
+                {"approved": False, "comment": "too big"},
+                when=stage_is("awaiting_approval:training"),
+            )
+        ],
+    )
     assert result.output["status"] == "rejected"
     assert "too big" in result.output["errors"][0]["message"]
     assert called(result, "upload_file") == 0

@@ -1,4 +1,5 @@
 """render_markdown: the run report for people."""
+
 from __future__ import annotations
 
 import re
@@ -53,9 +54,19 @@ def test_failed_report_leads_with_the_errors(failed: dict[str, Any]) -> None:
     assert "- **validate invalid_data:** training.jsonl has 16 errors" in section(markdown, "Errors")
     validation = section(markdown, "Validation")
     assert "❌ invalid" in validation and "cost unknown" in validation
-    assert "- too_many_tokens (15): lines 4, 17, 230 (and 12 more) — e.g. example has 70,000 tokens" in validation
+    assert (
+        "- too_many_tokens (15): lines 4, 17, 230 (and 12 more) — e.g. example has 70,000 tokens"
+        in validation
+    )
     assert "- missing_assistant (1): line 9 — e.g. no assistant message" in validation
-    for absent in ("## Stages", "## Fine-tuning job", "## Metrics", "loss.svg", "## Deployment", "## Smoke test"):
+    for absent in (
+        "## Stages",
+        "## Fine-tuning job",
+        "## Metrics",
+        "loss.svg",
+        "## Deployment",
+        "## Smoke test",
+    ):
         assert absent not in markdown
 
 
@@ -66,8 +77,12 @@ def test_errors_come_before_every_other_section(succeeded: dict[str, Any]) -> No
 
 
 def test_job_error_is_reported_when_the_run_did_not_list_it() -> None:
-    markdown = render_markdown({"status": "failed", "job": {"id": "ftjob-1", "error": {
-        "code": "quota_exceeded", "message": "out of quota"}}})
+    markdown = render_markdown(
+        {
+            "status": "failed",
+            "job": {"id": "ftjob-1", "error": {"code": "quota_exceeded", "message": "out of quota"}},
+        }
+    )
     assert "- **job quota_exceeded:** out of quota" in section(markdown, "Errors")
     assert "quota" not in section(markdown, "Fine-tuning job")
 
@@ -80,10 +95,23 @@ def test_failure_without_details_says_so() -> None:
     "report",
     [
         {},
-        {"status": None, "stages": None, "validation": None, "job": None, "metrics": None, "smoke_test": None},
-        {"stages": [None, "x", {}], "validation": {"training": None, "validation": {"errors": None, "tokens": []}},
-         "files": {"training": None}, "metrics": {"steps": 3, "final": None}, "errors": "oops",
-         "smoke_test": {"messages": [{}], "latency_ms": "slow"}, "artifacts": []},
+        {
+            "status": None,
+            "stages": None,
+            "validation": None,
+            "job": None,
+            "metrics": None,
+            "smoke_test": None,
+        },
+        {
+            "stages": [None, "x", {}],
+            "validation": {"training": None, "validation": {"errors": None, "tokens": []}},
+            "files": {"training": None},
+            "metrics": {"steps": 3, "final": None},
+            "errors": "oops",
+            "smoke_test": {"messages": [{}], "latency_ms": "slow"},
+            "artifacts": [],
+        },
     ],
 )
 def test_missing_or_odd_parts_never_raise(report: dict[str, Any]) -> None:
@@ -98,8 +126,14 @@ def test_table_cells_are_escaped() -> None:
 
 
 def test_messages_cannot_inject_markup_or_break_lines() -> None:
-    markdown = render_markdown({"status": "failed", "errors": [
-        {"stage": "deploy", "code": "arm", "message": "bad <script>x</script>\n## not a heading"}]})
+    markdown = render_markdown(
+        {
+            "status": "failed",
+            "errors": [
+                {"stage": "deploy", "code": "arm", "message": "bad <script>x</script>\n## not a heading"}
+            ],
+        }
+    )
     assert "<script>" not in markdown
     assert "\n## not a heading" not in markdown
 

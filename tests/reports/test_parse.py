@@ -1,4 +1,5 @@
 """parse_step_metrics: the Azure OpenAI fine-tuning result CSV."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """render_loss_svg: a standalone, deterministic SVG loss curve."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -20,7 +21,9 @@ def polylines(svg: str) -> dict[str, list[tuple[float, float]]]:
     """Each data series' points, parsed from the document (also proves it is well-formed XML)."""
     root = ET.fromstring(svg)
     return {
-        line.get("data-series", ""): [tuple(map(float, pair.split(","))) for pair in line.get("points", "").split()]
+        line.get("data-series", ""): [
+            tuple(map(float, pair.split(","))) for pair in line.get("points", "").split()
+        ]
         for line in root.iter(f"{SVG}polyline")
         if line.get("data-series")
     }
@@ -61,16 +64,35 @@ def test_axes_legend_and_title_are_labelled() -> None:
 
 def test_ticks_are_round_values_spanning_the_data() -> None:
     root = ET.fromstring(render_loss_svg(metrics()))
-    labels = [(text.get("text-anchor"), text.text) for text in root.iter(f"{SVG}text") if text.text[0].isdigit()]
-    assert [label for anchor, label in labels if anchor == "end"] == ["0", "1", "2", "3", "4"]  # loss 0.3 .. 3.2
-    assert [label for anchor, label in labels if anchor == "middle"] == ["0", "2", "4", "6", "8", "10"]  # steps 1 .. 10
+    labels = [
+        (text.get("text-anchor"), text.text) for text in root.iter(f"{SVG}text") if text.text[0].isdigit()
+    ]
+    assert [label for anchor, label in labels if anchor == "end"] == [
+        "0",
+        "1",
+        "2",
+        "3",
+        "4",
+    ]  # loss 0.3 .. 3.2
+    assert [label for anchor, label in labels if anchor == "middle"] == [
+        "0",
+        "2",
+        "4",
+        "6",
+        "8",
+        "10",
+    ]  # steps 1 .. 10
 
 
 def test_small_loss_ranges_get_decimal_ticks() -> None:
     flat = [StepMetric(step, 0.31 + step / 1000, None, None, None) for step in range(1, 6)]
     root = ET.fromstring(render_loss_svg(flat))
     assert [text.text for text in root.iter(f"{SVG}text") if text.get("text-anchor") == "end"] == [
-        "0.311", "0.312", "0.313", "0.314", "0.315",
+        "0.311",
+        "0.312",
+        "0.313",
+        "0.314",
+        "0.315",
     ]
 
 
@@ -99,7 +121,11 @@ def test_single_step_still_renders() -> None:
 
 
 def test_empty_data_gives_a_placeholder() -> None:
-    for data in ([], [StepMetric(1, None, None, None, None)], [StepMetric(1, float("nan"), None, None, None)]):
+    for data in (
+        [],
+        [StepMetric(1, None, None, None, None)],
+        [StepMetric(1, float("nan"), None, None, None)],
+    ):
         svg = render_loss_svg(data, title="Run <x>")
         assert polylines(svg) == {}
         assert {"no metrics", "Run <x>"} <= set(texts(svg))

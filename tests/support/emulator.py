@@ -3,6 +3,7 @@
 `EmulatorAdmin` wraps the `/_emulator/` admin routes so tests read state and set faults
 through one typed client instead of hand-built HTTP calls.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,6 @@ from typing import Any
 from local.processes import Service
 
 
-
 class EmulatorAdmin:
     """A small client for the emulator's admin routes (they need the API key too)."""
 
@@ -22,14 +22,18 @@ class EmulatorAdmin:
         self._api_key = api_key
 
     @classmethod
-    def of(cls, service: Service) -> "EmulatorAdmin":
+    def of(cls, service: Service) -> EmulatorAdmin:
         """The admin client of an emulator started by start_emulator."""
         return cls(service.url, service.extra["api_key"])
 
     def _call(self, method: str, route: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self._url}/_emulator/{route}", data=data, method=method,
-                                         headers={"api-key": self._api_key, "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self._url}/_emulator/{route}",
+            data=data,
+            method=method,
+            headers={"api-key": self._api_key, "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
@@ -40,8 +44,9 @@ class EmulatorAdmin:
     def reset(self) -> None:
         self._call("POST", "reset", {})
 
-    def set_faults(self, *, groups: Mapping[str, Mapping[str, float]] | None = None,
-                   retry_after_ms: int | None = None) -> dict[str, Any]:
+    def set_faults(
+        self, *, groups: Mapping[str, Mapping[str, float]] | None = None, retry_after_ms: int | None = None
+    ) -> dict[str, Any]:
         """groups: {"files"|"jobs"|"chat"|"arm"|"all": {"rate_429"|"rate_500"|"rate_503"|"rate_disconnect": p}}."""
         body: dict[str, Any] = {"groups": dict(groups or {})}
         if retry_after_ms is not None:
@@ -49,10 +54,16 @@ class EmulatorAdmin:
         return self._call("POST", "faults", body)
 
     def clear_faults(self) -> dict[str, Any]:
-        return self.set_faults(groups={"all": {"rate_429": 0, "rate_500": 0, "rate_503": 0, "rate_disconnect": 0}})
+        return self.set_faults(
+            groups={"all": {"rate_429": 0, "rate_500": 0, "rate_503": 0, "rate_disconnect": 0}}
+        )
 
-    def fail_next_job(self, count: int = 1, code: str = "internal_error",
-                      message: str = "The fine-tuning job failed (injected by the emulator).") -> dict[str, Any]:
+    def fail_next_job(
+        self,
+        count: int = 1,
+        code: str = "internal_error",
+        message: str = "The fine-tuning job failed (injected by the emulator).",
+    ) -> dict[str, Any]:
         return self._call("POST", "jobs/fail-next", {"count": count, "code": code, "message": message})
 
     def deployment_not_ready_seconds(self, seconds: float, deployment: str | None = None) -> dict[str, Any]:

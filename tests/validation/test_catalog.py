@@ -1,4 +1,5 @@
 """The model catalog and the offline, hash-checked encodings."""
+
 from __future__ import annotations
 
 import shutil
@@ -31,7 +32,14 @@ def test_catalog_has_the_required_models_with_their_encoding_family() -> None:
     assert "dpo" in resolve_model("gpt-4o").methods and "dpo" not in resolve_model("gpt-35-turbo").methods
 
 
-@pytest.mark.parametrize(("alias", "name"), [("gpt-4o", "gpt-4o-2024-08-06"), ("GPT-4.1-mini", "gpt-4.1-mini-2025-04-14"), ("gpt-3.5-turbo", "gpt-35-turbo-0125")])
+@pytest.mark.parametrize(
+    ("alias", "name"),
+    [
+        ("gpt-4o", "gpt-4o-2024-08-06"),
+        ("GPT-4.1-mini", "gpt-4.1-mini-2025-04-14"),
+        ("gpt-3.5-turbo", "gpt-35-turbo-0125"),
+    ],
+)
 def test_aliases_resolve(alias: str, name: str) -> None:
     assert resolve_model(alias).name == name
 
@@ -46,7 +54,10 @@ def test_unknown_model_names_itself_and_the_known_ones() -> None:
 def test_price_overrides_win_over_the_default() -> None:
     assert resolve_model("gpt-4o", {"gpt-4o-2024-08-06": 1.5}).training_price_per_1m_tokens == 1.5
     assert resolve_model("gpt-4o-2024-08-06", {"gpt-4o": 2.5}).training_price_per_1m_tokens == 2.5
-    assert resolve_model("gpt-4o", {"gpt-4.1": 9.0}).training_price_per_1m_tokens == CATALOG["gpt-4o-2024-08-06"].training_price_per_1m_tokens
+    assert (
+        resolve_model("gpt-4o", {"gpt-4.1": 9.0}).training_price_per_1m_tokens
+        == CATALOG["gpt-4o-2024-08-06"].training_price_per_1m_tokens
+    )
 
 
 def test_encodings_load_offline(monkeypatch: pytest.MonkeyPatch) -> None:

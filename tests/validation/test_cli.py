@@ -1,4 +1,5 @@
 """`python -m tuning validate`: exit codes, JSON shape and human output, run as a subprocess."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.validation.builders import with_padding
 from bench.lab import lab_counts
+from tests.validation.builders import with_padding
 from tuning.tokenizers import get_encoding
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,7 +16,9 @@ SAMPLE = ROOT / "data" / "sample" / "training.jsonl"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tuning", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tuning", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_sample_file_json_matches_the_lab_formula() -> None:
@@ -30,7 +33,9 @@ def test_sample_file_json_matches_the_lab_formula() -> None:
     assert report["tokens"]["assistant"]["sum"] == sum(assistant for _, assistant in expected)
     assert report["tokens"]["total"]["max"] == max(total for total, _ in expected)
     assert report["estimate"]["context_limit"] == 65_536
-    assert report["estimate"]["billed_tokens"] == report["tokens"]["total"]["sum"] * report["estimate"]["epochs"]
+    assert (
+        report["estimate"]["billed_tokens"] == report["tokens"]["total"]["sum"] * report["estimate"]["epochs"]
+    )
 
 
 def test_invalid_file_exits_1_and_several_files_give_a_list(tmp_path: Path) -> None:
@@ -41,7 +46,10 @@ def test_invalid_file_exits_1_and_several_files_give_a_list(tmp_path: Path) -> N
     sample, report = json.loads(result.stdout)
     assert sample["valid"] is True and sample["encoding"] == "cl100k_base"
     assert report["valid"] is False and report["examples"] == 12
-    assert [(e["line"], e["code"]) for e in report["errors"]] == [(11, "invalid_json"), (12, "no_assistant_message")]
+    assert [(e["line"], e["code"]) for e in report["errors"]] == [
+        (11, "invalid_json"),
+        (12, "no_assistant_message"),
+    ]
     assert set(report["errors"][0]) == {"line", "code", "message"}
 
 

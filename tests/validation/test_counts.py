@@ -1,5 +1,6 @@
 """Token counts: exactly the lab's numbers on lab-compatible data, and the documented rules for
 what the lab could not count (weights, tool calls, content parts, images, DPO, special tokens)."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import random
 
 import pytest
 
-from tests.validation.builders import chat, jsonl, preference, random_chat, validate_bytes, with_padding
 from bench.lab import lab_counts
+from tests.validation.builders import chat, jsonl, preference, random_chat, validate_bytes, with_padding
 from tests.validation.test_rules import TOOL_FLOW
 from tuning.tokenizers import get_encoding
 from tuning.validation.checking import check_line
@@ -51,7 +52,10 @@ def test_non_ascii_escaped_or_not_counts_the_same() -> None:
     example = chat(("user", "Zoë in 東京 🙂"), ("assistant", "Привет, naïve café"))
     raw = (json.dumps(example, ensure_ascii=False) + "\n").encode()
     escaped = (json.dumps(example, ensure_ascii=True) + "\n").encode()
-    assert validate_bytes(with_padding(raw)).total_tokens.sum == validate_bytes(with_padding(escaped)).total_tokens.sum
+    assert (
+        validate_bytes(with_padding(raw)).total_tokens.sum
+        == validate_bytes(with_padding(escaped)).total_tokens.sum
+    )
     assert _counts(example).assistant == _tokens("Привет, naïve café")
 
 
@@ -72,7 +76,9 @@ def test_weight_and_non_string_fields_add_nothing() -> None:
 
 def test_tool_calls_count_only_role_content_and_name() -> None:
     counts = _counts(TOOL_FLOW)
-    expected = 3 + sum(3 + _tokens(m["role"]) + _tokens(m.get("content") or "") for m in TOOL_FLOW["messages"])
+    expected = 3 + sum(
+        3 + _tokens(m["role"]) + _tokens(m.get("content") or "") for m in TOOL_FLOW["messages"]
+    )
     assert counts.total == expected
     assert counts.assistant == _tokens("It is 42.")
 
@@ -98,7 +104,16 @@ def test_preference_counts_prompt_and_both_outputs() -> None:
     counts = _counts(example)
     assert counts.messages == 3
     assert counts.assistant == _tokens("good answer 1") + _tokens("bad answer 1")
-    assert counts.total == 3 + 3 * 3 + 3 * 0 + _tokens("user") + 2 * _tokens("assistant") + _tokens("question 1?") + counts.assistant
+    assert (
+        counts.total
+        == 3
+        + 3 * 3
+        + 3 * 0
+        + _tokens("user")
+        + 2 * _tokens("assistant")
+        + _tokens("question 1?")
+        + counts.assistant
+    )
 
 
 def test_preference_file_is_valid_on_a_dpo_model() -> None:

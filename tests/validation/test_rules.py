@@ -1,4 +1,5 @@
 """Every rule code, with a failing and a passing case."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from tests.validation.builders import chat, preference, simple, validate_bytes, 
 from tuning.validation import lines
 from tuning.validation.issues import ERROR_CODES, WARNING_CODES
 
-TOOL_CALL = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{\"q\": 1}"}}
+TOOL_CALL = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": 1}'}}
 TOOL_FLOW = {
     "messages": [
         {"role": "user", "content": "look it up"},
@@ -40,45 +41,107 @@ class Case:
 
 
 CASES = [
-    Case("invalid_utf8", with_padding(b'{"messages": "caf\xe9"}'), with_padding(chat(("user", "café"), ("assistant", "ok")))),
+    Case(
+        "invalid_utf8",
+        with_padding(b'{"messages": "caf\xe9"}'),
+        with_padding(chat(("user", "café"), ("assistant", "ok"))),
+    ),
     Case("invalid_json", with_padding('{"messages": [}'), with_padding(simple())),
     Case("not_an_object", with_padding("[1, 2]"), with_padding(simple())),
     Case("missing_messages", with_padding({}), with_padding(simple())),
     Case("messages_not_list", with_padding({"messages": []}), with_padding(simple())),
-    Case("message_not_object", with_padding({"messages": ["hi", {"role": "assistant", "content": "a"}]}), with_padding(simple())),
-    Case("missing_role", with_padding(_replace_user(content="q")), with_padding(_replace_user(role="user", content="q"))),
-    Case("unrecognized_role", with_padding(_replace_user(role="bot", content="q")), with_padding(_replace_user(role="user", content="q"))),
+    Case(
+        "message_not_object",
+        with_padding({"messages": ["hi", {"role": "assistant", "content": "a"}]}),
+        with_padding(simple()),
+    ),
+    Case(
+        "missing_role",
+        with_padding(_replace_user(content="q")),
+        with_padding(_replace_user(role="user", content="q")),
+    ),
+    Case(
+        "unrecognized_role",
+        with_padding(_replace_user(role="bot", content="q")),
+        with_padding(_replace_user(role="user", content="q")),
+    ),
     Case("missing_content", with_padding(_replace_user(role="user")), with_padding(TOOL_FLOW)),
-    Case("invalid_content", with_padding(_replace_user(role="user", content=5)),
-         with_padding(_replace_user(role="user", content=[{"type": "text", "text": "q"}]))),
-    Case("invalid_name", with_padding(_replace_user(role="user", content="q", name=5)),
-         with_padding(_replace_user(role="user", content="q", name="ann"))),
+    Case(
+        "invalid_content",
+        with_padding(_replace_user(role="user", content=5)),
+        with_padding(_replace_user(role="user", content=[{"type": "text", "text": "q"}])),
+    ),
+    Case(
+        "invalid_name",
+        with_padding(_replace_user(role="user", content="q", name=5)),
+        with_padding(_replace_user(role="user", content="q", name="ann")),
+    ),
     Case("invalid_tool_calls", with_padding(_message(tool_calls="lookup")), with_padding(TOOL_FLOW)),
     Case("unrecognized_key", with_padding({**simple(), "extra": 1}), with_padding({**simple(), "tools": []})),
-    Case("no_assistant_message", with_padding(chat(("user", "q"))), with_padding(chat(("user", "q"), ("assistant", "a")))),
+    Case(
+        "no_assistant_message",
+        with_padding(chat(("user", "q"))),
+        with_padding(chat(("user", "q"), ("assistant", "a"))),
+    ),
     Case("invalid_weight", with_padding(_message(weight=2)), with_padding(_message(weight=0))),
-    Case("too_many_tokens", with_padding(chat(("user", "word " * 17_000), ("assistant", "a"))),
-         with_padding(chat(("user", "word " * 16_000), ("assistant", "a"))), {"model": "gpt-35-turbo"}),
+    Case(
+        "too_many_tokens",
+        with_padding(chat(("user", "word " * 17_000), ("assistant", "a"))),
+        with_padding(chat(("user", "word " * 16_000), ("assistant", "a"))),
+        {"model": "gpt-35-turbo"},
+    ),
     Case("mixed_formats", with_padding(preference()), with_padding(simple(99))),
-    Case("missing_input", with_padding({k: v for k, v in preference().items() if k != "input"}, base=preference),
-         with_padding(preference(99), base=preference)),
-    Case("invalid_input", with_padding({**preference(), "input": "q"}, base=preference), with_padding(preference(99), base=preference)),
-    Case("missing_output", with_padding({k: v for k, v in preference().items() if k != "non_preferred_output"}, base=preference),
-         with_padding(preference(99), base=preference)),
-    Case("invalid_output", with_padding({**preference(), "preferred_output": "good"}, base=preference),
-         with_padding(preference(99), base=preference)),
-    Case("unsupported_method", with_padding(base=preference), with_padding(base=preference), {"model": "gpt-4o-mini"}, None),
+    Case(
+        "missing_input",
+        with_padding({k: v for k, v in preference().items() if k != "input"}, base=preference),
+        with_padding(preference(99), base=preference),
+    ),
+    Case(
+        "invalid_input",
+        with_padding({**preference(), "input": "q"}, base=preference),
+        with_padding(preference(99), base=preference),
+    ),
+    Case(
+        "missing_output",
+        with_padding({k: v for k, v in preference().items() if k != "non_preferred_output"}, base=preference),
+        with_padding(preference(99), base=preference),
+    ),
+    Case(
+        "invalid_output",
+        with_padding({**preference(), "preferred_output": "good"}, base=preference),
+        with_padding(preference(99), base=preference),
+    ),
+    Case(
+        "unsupported_method",
+        with_padding(base=preference),
+        with_padding(base=preference),
+        {"model": "gpt-4o-mini"},
+        None,
+    ),
     Case("empty_file", b"\n", with_padding(), line=None),
     Case("too_few_examples", with_padding(count=9), with_padding(count=10), line=None),
     Case("file_too_large", with_padding(), with_padding(), {"max_file_bytes": 100}, None),
-    Case("line_too_long", with_padding(chat(("user", "x" * 300), ("assistant", "a"))), with_padding(simple(99)), line_limit=300),
+    Case(
+        "line_too_long",
+        with_padding(chat(("user", "x" * 300), ("assistant", "a"))),
+        with_padding(simple(99)),
+        line_limit=300,
+    ),
     Case("bom", b"\xef\xbb\xbf" + with_padding(), with_padding(), line=1),
     Case("crlf", with_padding().replace(b"\n", b"\r\n"), with_padding(), line=1),
     Case("blank_line", with_padding(b"  "), with_padding()),
     Case("empty_content", with_padding(chat(("user", " "), ("assistant", "a"))), with_padding(simple(99))),
-    Case("missing_system_message", with_padding(chat(("user", "q"), ("assistant", "a"), system=None)), with_padding(simple(99))),
+    Case(
+        "missing_system_message",
+        with_padding(chat(("user", "q"), ("assistant", "a"), system=None)),
+        with_padding(simple(99)),
+    ),
     Case("missing_user_message", with_padding(chat(("assistant", "a"))), with_padding(simple(99))),
-    Case("last_message_not_assistant", with_padding(chat(("user", "q"), ("assistant", "a"), ("user", "q"))), with_padding(simple(99))),
+    Case(
+        "last_message_not_assistant",
+        with_padding(chat(("user", "q"), ("assistant", "a"), ("user", "q"))),
+        with_padding(simple(99)),
+    ),
     Case("duplicate_example", with_padding(simple(3)), with_padding(simple(99))),
 ]
 # The passing case of file_too_large uses the default limit, the failing one a tiny limit.

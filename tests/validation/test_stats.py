@@ -1,4 +1,5 @@
 """Distributions and the epochs / billed tokens / cost estimate."""
+
 from __future__ import annotations
 
 import random
@@ -25,10 +26,19 @@ def test_histogram_matches_numpy(n: int) -> None:
 
 
 def test_empty_histogram() -> None:
-    assert Histogram().summary().to_dict() == {"sum": 0, "min": None, "max": None, "mean": None, "median": None, "p95": None}
+    assert Histogram().summary().to_dict() == {
+        "sum": 0,
+        "min": None,
+        "max": None,
+        "mean": None,
+        "median": None,
+        "p95": None,
+    }
 
 
-@pytest.mark.parametrize(("examples", "epochs"), [(1, 25), (10, 10), (34, 3), (40, 3), (8_333, 3), (8_334, 2), (30_000, 1)])
+@pytest.mark.parametrize(
+    ("examples", "epochs"), [(1, 25), (10, 10), (34, 3), (40, 3), (8_333, 3), (8_334, 2), (30_000, 1)]
+)
 def test_default_epochs_follow_the_cookbook(examples: int, epochs: int) -> None:
     assert default_epochs(examples) == epochs
 

@@ -1,4 +1,5 @@
 """Byte-level input handling, one-pass streaming, bounded memory, and the parallel path."""
+
 from __future__ import annotations
 
 import io
@@ -61,14 +62,18 @@ def test_issue_lists_are_bounded_but_counts_are_complete() -> None:
 
 
 def test_duplicates_are_found_across_spacing_and_escapes() -> None:
-    data = with_padding(b'{"messages": [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "question 2?"},'
-                        b' {"role": "assistant",   "content": "answer \\u0032."}]}')
+    data = with_padding(
+        b'{"messages": [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "question 2?"},'
+        b' {"role": "assistant",   "content": "answer \\u0032."}]}'
+    )
     report = validate_bytes(data)
     assert report.duplicates == 1 and [w.line for w in report.warnings] == [11]
 
 
 @pytest.mark.parametrize("threaded_caller", [False, True], ids=["processes", "threads"])
-def test_parallel_path_reports_the_same_as_inline(threaded_caller: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_path_reports_the_same_as_inline(
+    threaded_caller: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A single-threaded caller gets worker processes, a threaded one (a Functions host) threads."""
     monkeypatch.setattr(lines, "BATCH_LINES", 100)  # many batches in flight, so order matters
     rng = random.Random(7)
@@ -79,7 +84,9 @@ def test_parallel_path_reports_the_same_as_inline(threaded_caller: bool, monkeyp
     inline = validate_stream(io.BytesIO(data), "f", "gpt-4o", workers=1)
     used = []
     make_executor = parallel._executor
-    monkeypatch.setattr(parallel, "_executor", lambda workers: used.append(make_executor(workers)) or used[-1])
+    monkeypatch.setattr(
+        parallel, "_executor", lambda workers: used.append(make_executor(workers)) or used[-1]
+    )
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     if threaded_caller:
@@ -88,14 +95,26 @@ def test_parallel_path_reports_the_same_as_inline(threaded_caller: bool, monkeyp
         report = validate_stream(io.BytesIO(data), "f", "gpt-4o", workers=2, parallel_after_bytes=0)
     finally:
         release.set()
-    assert [type(executor) for executor in used] == [ThreadPoolExecutor if threaded_caller else ProcessPoolExecutor]
+    assert [type(executor) for executor in used] == [
+        ThreadPoolExecutor if threaded_caller else ProcessPoolExecutor
+    ]
     assert report.to_dict() == inline.to_dict()
     assert inline.error_counts == {"messages_not_list": 1} and inline.duplicates == 1
 
 
 def test_report_shape() -> None:
     document = validate_bytes(with_padding()).to_dict()
-    assert {"file", "valid", "examples", "model", "encoding", "errors", "warnings", "tokens", "estimate"} <= set(document)
+    assert {
+        "file",
+        "valid",
+        "examples",
+        "model",
+        "encoding",
+        "errors",
+        "warnings",
+        "tokens",
+        "estimate",
+    } <= set(document)
     for kind in ("total", "assistant"):
         assert set(document["tokens"][kind]) == {"sum", "min", "max", "mean", "median", "p95"}
     assert {"epochs", "billed_tokens", "context_limit"} <= set(document["estimate"])

@@ -3,6 +3,7 @@
 This is the CPU-heavy part, so it is a pure function of (settings, batch) that can run in the
 calling process or in a worker process; each process keeps one TokenCounter per setting.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -67,7 +68,9 @@ def check_line(number: int, raw: bytes, counter: TokenCounter, context_limit: in
         return LineOutcome(number, fmt, findings.errors, findings.warnings, None, None)
     counts = counter.example(messages)
     if counts.total > context_limit:
-        findings.error("too_many_tokens", f"{counts.total} tokens, above the model's limit of {context_limit}")
+        findings.error(
+            "too_many_tokens", f"{counts.total} tokens, above the model's limit of {context_limit}"
+        )
         return LineOutcome(number, fmt, findings.errors, [], counts, None)
     return LineOutcome(number, fmt, [], findings.warnings, counts, _digest(example))
 

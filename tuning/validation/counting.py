@@ -11,6 +11,7 @@ Text is encoded with `encode_ordinary`, which tiktoken documents as equal to
 `encode(text, disallowed_special=())`: text such as "<|endoftext|>" is counted as ordinary
 text instead of raising, which is what a dataset of chat logs needs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -3,6 +3,7 @@
 Codes are stable: the pipeline, reports and users key on them. A file of millions of bad lines
 must not exhaust memory, so the log names every issue up to a bound and only counts the rest.
 """
+
 from __future__ import annotations
 
 from collections import Counter

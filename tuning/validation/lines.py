@@ -4,6 +4,7 @@ The byte-level facts of a file (BOM, CRLF, blank lines, absurdly long lines, the
 are found here, before any parsing, and travel with the batch of lines they belong to so the
 final report lists issues in line order.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -45,7 +46,9 @@ class LineReader:
         batch = Batch()
         for number, line, skipped in self._lines():
             if skipped:
-                batch.notes.append(Issue(number, "line_too_long", f"line is longer than {MAX_LINE_BYTES} bytes"))
+                batch.notes.append(
+                    Issue(number, "line_too_long", f"line is longer than {MAX_LINE_BYTES} bytes")
+                )
                 batch.skipped += 1
                 continue
             if line.endswith(b"\r"):
@@ -54,8 +57,10 @@ class LineReader:
                     self.crlf_seen = True
                     batch.notes.append(Issue(number, "crlf", "CRLF line endings (accepted)"))
             if number == 1 and line.startswith(BOM):
-                line = line[len(BOM):]
-                batch.notes.append(Issue(1, "bom", "UTF-8 byte order mark at the start of the file (accepted)"))
+                line = line[len(BOM) :]
+                batch.notes.append(
+                    Issue(1, "bom", "UTF-8 byte order mark at the start of the file (accepted)")
+                )
             if not line.strip():
                 batch.notes.append(Issue(number, "blank_line", "blank line (skipped)"))
                 continue

@@ -9,6 +9,7 @@ encoding only (a modest gain, but a safe one). A pool only pays off on large inp
 `parallel_after_bytes` have gone through inline; results are yielded in input order, with a
 bounded number of batches in flight (bounded memory).
 """
+
 from __future__ import annotations
 
 import multiprocessing

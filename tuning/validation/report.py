@@ -1,4 +1,5 @@
 """The validation report of one file: the payload the CLI prints and the pipeline stores."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ fine-tuning: `{"input": {"messages": [...]}, "preferred_output": [...],
 "non_preferred_output": [...]}` where outputs hold assistant (and tool) messages.
 Rules return findings as (code, message) pairs; codes are listed in issues.py.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -98,7 +99,9 @@ def _check_preference(example: Mapping[str, object], findings: Findings) -> list
     return None if prompt is None else [*prompt, *outputs]
 
 
-def _check_keys(container: Mapping[str, object], allowed: frozenset[str], where: str, findings: Findings) -> None:
+def _check_keys(
+    container: Mapping[str, object], allowed: frozenset[str], where: str, findings: Findings
+) -> None:
     for key in container:
         if key not in allowed:
             findings.error("unrecognized_key", f"{where} has unrecognized key {key!r}")
@@ -133,7 +136,13 @@ def _is_plain(message: object, roles: frozenset[str]) -> bool:
     if type(message) is not dict or len(message) != 2:
         return False
     role, content = message.get("role"), message.get("content")
-    return type(role) is str and role in roles and type(content) is str and content != "" and not content.isspace()
+    return (
+        type(role) is str
+        and role in roles
+        and type(content) is str
+        and content != ""
+        and not content.isspace()
+    )
 
 
 def _check_message(message: object, where: str, roles: frozenset[str], findings: Findings) -> bool:
@@ -146,14 +155,23 @@ def _check_message(message: object, where: str, roles: frozenset[str], findings:
     if "role" not in message:
         findings.error("missing_role", f"{where} has no role")
     elif not isinstance(role, str) or role not in roles:
-        findings.error("unrecognized_role", f"{where} has role {role!r}; expected one of {', '.join(sorted(roles))}")
+        findings.error(
+            "unrecognized_role", f"{where} has role {role!r}; expected one of {', '.join(sorted(roles))}"
+        )
     _check_content(message, role, where, findings)
     if "name" in message and not isinstance(message["name"], str):
         findings.error("invalid_name", f"{where}.name is not a string")
     if "weight" in message:
         weight = message["weight"]
-        if role != "assistant" or isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight not in (0, 1):
-            findings.error("invalid_weight", f"{where}.weight is {weight!r}; only assistant messages take 0 or 1")
+        if (
+            role != "assistant"
+            or isinstance(weight, bool)
+            or not isinstance(weight, (int, float))
+            or weight not in (0, 1)
+        ):
+            findings.error(
+                "invalid_weight", f"{where}.weight is {weight!r}; only assistant messages take 0 or 1"
+            )
     _check_calls(message, role, where, findings)
     return True
 
@@ -171,12 +189,16 @@ def _check_content(message: Message, role: object, where: str, findings: Finding
         for index, part in enumerate(content):
             kind = _part_kind(part, role)
             if kind is None:
-                findings.error("invalid_content", f"{where}.content[{index}] is not a text part or a user image part")
+                findings.error(
+                    "invalid_content", f"{where}.content[{index}] is not a text part or a user image part"
+                )
             has_text = has_text or kind == "image_url" or (kind == "text" and bool(part["text"].strip()))
         if not has_text:
             findings.warn("empty_content", f"{where}.content has no text")
     else:
-        findings.error("invalid_content", f"{where}.content is a {type(content).__name__}, not a string or parts")
+        findings.error(
+            "invalid_content", f"{where}.content is a {type(content).__name__}, not a string or parts"
+        )
 
 
 def _part_kind(part: object, role: object) -> str | None:
@@ -187,7 +209,12 @@ def _part_kind(part: object, role: object) -> str | None:
     if kind == "text" and isinstance(part.get("text"), str):
         return kind
     image = part.get("image_url")
-    if kind == "image_url" and role == "user" and isinstance(image, Mapping) and isinstance(image.get("url"), str):
+    if (
+        kind == "image_url"
+        and role == "user"
+        and isinstance(image, Mapping)
+        and isinstance(image.get("url"), str)
+    ):
         return kind
     return None
 
@@ -195,10 +222,20 @@ def _part_kind(part: object, role: object) -> str | None:
 def _check_calls(message: Message, role: object, where: str, findings: Findings) -> None:
     if "tool_calls" in message:
         calls = message["tool_calls"]
-        if role != "assistant" or not isinstance(calls, list) or not calls or not all(map(_is_tool_call, calls)):
-            findings.error("invalid_tool_calls", f"{where}.tool_calls must be a non-empty list of function calls on an assistant message")
+        if (
+            role != "assistant"
+            or not isinstance(calls, list)
+            or not calls
+            or not all(map(_is_tool_call, calls))
+        ):
+            findings.error(
+                "invalid_tool_calls",
+                f"{where}.tool_calls must be a non-empty list of function calls on an assistant message",
+            )
     if "function_call" in message and (role != "assistant" or not _is_function(message["function_call"])):
-        findings.error("invalid_tool_calls", f"{where}.function_call must be {{name, arguments}} on an assistant message")
+        findings.error(
+            "invalid_tool_calls", f"{where}.function_call must be {{name, arguments}} on an assistant message"
+        )
     if role == "tool" and not isinstance(message.get("tool_call_id"), str):
         findings.error("invalid_tool_calls", f"{where} is a tool message without a tool_call_id")
     if "tool_call_id" in message and role != "tool":

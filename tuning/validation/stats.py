@@ -4,6 +4,7 @@ Counts are integers with few distinct values, so a histogram holds them exactly 
 grows with the number of distinct values, not of examples: median and p95 stay exact (linear
 interpolation between order statistics, as numpy.percentile's default) on any file size.
 """
+
 from __future__ import annotations
 
 from collections import Counter

@@ -1,4 +1,5 @@
 """Validates a JSONL fine-tuning dataset in one streaming pass: the public entry points."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -66,7 +67,9 @@ class _Tally:
             self.warnings.add(Issue(outcome.line, code, message))
         if outcome.digest in self.digests:
             self.duplicates += 1
-            self.warnings.add(Issue(outcome.line, "duplicate_example", "the same example appears on an earlier line"))
+            self.warnings.add(
+                Issue(outcome.line, "duplicate_example", "the same example appears on an earlier line")
+            )
         elif len(self.digests) < MAX_TRACKED_DIGESTS:
             self.digests.add(outcome.digest)
         counts = outcome.counts
@@ -82,9 +85,19 @@ class _Tally:
         if not self.examples:
             self.errors.add(Issue(None, "empty_file", "the file has no examples"))
         elif self.valid < MIN_VALID_EXAMPLES:
-            self.errors.add(Issue(None, "too_few_examples", f"{self.valid} valid examples; at least {MIN_VALID_EXAMPLES} are required"))
+            self.errors.add(
+                Issue(
+                    None,
+                    "too_few_examples",
+                    f"{self.valid} valid examples; at least {MIN_VALID_EXAMPLES} are required",
+                )
+            )
         if self.format == PREFERENCE and DPO not in spec.methods:
-            self.errors.add(Issue(None, "unsupported_method", f"{spec.name} does not support preference (DPO) fine-tuning"))
+            self.errors.add(
+                Issue(
+                    None, "unsupported_method", f"{spec.name} does not support preference (DPO) fine-tuning"
+                )
+            )
 
 
 def validate_stream(
@@ -110,7 +123,9 @@ def validate_stream(
     get_encoding(settings.encoding)  # load (and verify) once here, so forked workers inherit it
     reader = LineReader(stream, max_file_bytes)
     tally = _Tally()
-    for batch, outcomes in check_batches(settings, reader.batches(), workers or default_workers(), parallel_after_bytes):
+    for batch, outcomes in check_batches(
+        settings, reader.batches(), workers or default_workers(), parallel_after_bytes
+    ):
         tally.add_batch(batch, outcomes)
     tally.file_issues(spec, reader, max_file_bytes)
     return ValidationReport(
@@ -132,11 +147,15 @@ def validate_stream(
         images=tally.images,
         over_limit=tally.over_limit,
         duplicates=tally.duplicates,
-        estimate=Estimate.compute(tally.total, spec.context_limit, n_epochs, spec.training_price_per_1m_tokens),
+        estimate=Estimate.compute(
+            tally.total, spec.context_limit, n_epochs, spec.training_price_per_1m_tokens
+        ),
     )
 
 
-def validate_path(path: str | PathLike[str], model: str = DEFAULT_MODEL, **options: object) -> ValidationReport:
+def validate_path(
+    path: str | PathLike[str], model: str = DEFAULT_MODEL, **options: object
+) -> ValidationReport:
     """validate_stream on a local file; the report's `file` is the path as given."""
     with open(path, "rb") as stream:
         return validate_stream(stream, str(path), model, **options)

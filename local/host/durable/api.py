@@ -4,12 +4,12 @@ Served twice by the same handlers: under `/durabletask/` (the client's `rpcBaseU
 the real host only offers on loopback without a key) and under `/runtime/webhooks/durabletask/`
 (the URLs of `create_check_status_response`, protected by the system key; here the function key).
 """
+
 from __future__ import annotations
 
 import ipaddress
 import json
 from collections.abc import Awaitable, Callable
-
 
 from aiohttp import web
 
@@ -58,43 +58,53 @@ class DurableApi:
     def management_urls(self, instance_id: str = "INSTANCEID") -> dict[str, str]:
         instance = f"{self.base_url}{WEBHOOK_PREFIX}instances/{instance_id}"
         query = f"taskHub={self.hub}&connection=Storage&code={self.key}"
-        return {"id": instance_id,
-                "statusQueryGetUri": f"{instance}?{query}",
-                "sendEventPostUri": f"{instance}/raiseEvent/{{eventName}}?{query}",
-                "terminatePostUri": f"{instance}/terminate?reason={{text}}&{query}",
-                "purgeHistoryDeleteUri": f"{instance}?{query}"}
+        return {
+            "id": instance_id,
+            "statusQueryGetUri": f"{instance}?{query}",
+            "sendEventPostUri": f"{instance}/raiseEvent/{{eventName}}?{query}",
+            "terminatePostUri": f"{instance}/terminate?reason={{text}}&{query}",
+            "purgeHistoryDeleteUri": f"{instance}?{query}",
+        }
 
     def client_json(self) -> str:
         """What a `durable_client_input` parameter receives (DurableOrchestrationBindings)."""
         webhooks = f"{self.base_url}{WEBHOOK_PREFIX}"
-        return json.dumps({
-            "taskHubName": self.hub,
-            "creationUrls": {"createNewInstancePostUri":
-                             f"{webhooks}orchestrators/{{functionName}}[/{{instanceId}}]?code={self.key}"},
-            "managementUrls": self.management_urls(),
-            "baseUrl": webhooks.rstrip("/"),
-            "requiredQueryStringParameters": f"code={self.key}",
-            "rpcBaseUrl": f"{self.base_url}{RPC_PREFIX}",
-            "httpBaseUrl": webhooks,
-            "maxGrpcMessageSizeInBytes": 0,
-            "grpcHttpClientTimeout": "00:01:40",
-        })
+        return json.dumps(
+            {
+                "taskHubName": self.hub,
+                "creationUrls": {
+                    "createNewInstancePostUri": f"{webhooks}orchestrators/{{functionName}}[/{{instanceId}}]?code={self.key}"
+                },
+                "managementUrls": self.management_urls(),
+                "baseUrl": webhooks.rstrip("/"),
+                "requiredQueryStringParameters": f"code={self.key}",
+                "rpcBaseUrl": f"{self.base_url}{RPC_PREFIX}",
+                "httpBaseUrl": webhooks,
+                "maxGrpcMessageSizeInBytes": 0,
+                "grpcHttpClientTimeout": "00:01:40",
+            }
+        )
 
     # routes
 
     def routes(self) -> list[web.RouteDef]:
-        table = [("POST", "orchestrators/{name}", self.start),
-                 ("POST", "orchestrators/{name}/{instance_id}", self.start),
-                 ("GET", "instances/{instance_id}", self.status),
-                 ("GET", "instances/", self.query),
-                 ("GET", "instances", self.query),
-                 ("POST", "instances/{instance_id}/raiseEvent/{event}", self.raise_event),
-                 ("POST", "instances/{instance_id}/terminate", self.terminate),
-                 ("DELETE", "instances/{instance_id}", self.purge),
-                 ("DELETE", "instances/", self.purge_by),
-                 ("DELETE", "instances", self.purge_by)]
-        return [web.route(method, prefix + path, self._guard(handler, prefix == RPC_PREFIX))
-                for prefix in (RPC_PREFIX, WEBHOOK_PREFIX) for method, path, handler in table]
+        table = [
+            ("POST", "orchestrators/{name}", self.start),
+            ("POST", "orchestrators/{name}/{instance_id}", self.start),
+            ("GET", "instances/{instance_id}", self.status),
+            ("GET", "instances/", self.query),
+            ("GET", "instances", self.query),
+            ("POST", "instances/{instance_id}/raiseEvent/{event}", self.raise_event),
+            ("POST", "instances/{instance_id}/terminate", self.terminate),
+            ("DELETE", "instances/{instance_id}", self.purge),
+            ("DELETE", "instances/", self.purge_by),
+            ("DELETE", "instances", self.purge_by),
+        ]
+        return [
+            web.route(method, prefix + path, self._guard(handler, prefix == RPC_PREFIX))
+            for prefix in (RPC_PREFIX, WEBHOOK_PREFIX)
+            for method, path, handler in table
+        ]
 
     def _guard(self, handler: Handler, loopback_only: bool) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
@@ -106,12 +116,18 @@ class DurableApi:
             try:
                 return await handler(request)
             except DurableError as exc:
-                return web.json_response({"Message": str(exc), "ExceptionMessage": str(exc)}, status=exc.status)
+                return web.json_response(
+                    {"Message": str(exc), "ExceptionMessage": str(exc)}, status=exc.status
+                )
+
         return guarded
 
     async def start(self, request: web.Request) -> web.Response:
-        instance_id = self.engine.start(request.match_info["name"], request.match_info.get("instance_id"),
-                                        input_json(await request.text()))
+        instance_id = self.engine.start(
+            request.match_info["name"],
+            request.match_info.get("instance_id"),
+            input_json(await request.text()),
+        )
         urls = self.management_urls(instance_id)
         return web.json_response(urls, status=202, headers={"Location": urls["statusQueryGetUri"]})
 
@@ -121,8 +137,12 @@ class DurableApi:
         if instance is None:
             return web.json_response({"message": f"No instance with ID '{instance_id}' found."}, status=404)
         history = self.engine.store.history(instance_id) if _flag(request, "showHistory") else None
-        body = status_json(instance, history, show_input=_flag(request, "showInput", True),
-                           show_history_output=_flag(request, "showHistoryOutput"))
+        body = status_json(
+            instance,
+            history,
+            show_input=_flag(request, "showInput", True),
+            show_history_output=_flag(request, "showHistoryOutput"),
+        )
         code = 202 if instance.status in _IN_PROGRESS else 200
         if instance.status == "Failed" and _flag(request, "returnInternalServerErrorOnFailure"):
             code = 500
@@ -132,16 +152,23 @@ class DurableApi:
         offset = int(request.headers.get(CONTINUATION_HEADER) or 0)
         top = int(request.query.get("top") or 100)
         statuses = [s for s in request.query.get("runtimeStatus", "").split(",") if s]
-        found = self.engine.store.query(statuses, request.query.get("createdTimeFrom"),
-                                        request.query.get("createdTimeTo"), offset, top + 1)
+        found = self.engine.store.query(
+            statuses,
+            request.query.get("createdTimeFrom"),
+            request.query.get("createdTimeTo"),
+            offset,
+            top + 1,
+        )
         headers = {CONTINUATION_HEADER: str(offset + top)} if len(found) > top else {}
         show_input = _flag(request, "showInput")
-        return web.json_response([status_json(item, show_input=show_input) for item in found[:top]],
-                                 headers=headers)
+        return web.json_response(
+            [status_json(item, show_input=show_input) for item in found[:top]], headers=headers
+        )
 
     async def raise_event(self, request: web.Request) -> web.Response:
-        self.engine.raise_event(request.match_info["instance_id"], request.match_info["event"],
-                                input_json(await request.text()))
+        self.engine.raise_event(
+            request.match_info["instance_id"], request.match_info["event"], input_json(await request.text())
+        )
         return web.Response(status=202)
 
     async def terminate(self, request: web.Request) -> web.Response:
@@ -154,9 +181,12 @@ class DurableApi:
 
     async def purge_by(self, request: web.Request) -> web.Response:
         statuses = [s for s in request.query.get("runtimeStatus", "").split(",") if s in TERMINAL_STATUSES]
-        found = self.engine.store.query(statuses or list(TERMINAL_STATUSES), request.query.get("createdTimeFrom"),
-                                        request.query.get("createdTimeTo"), 0, 1_000_000)
+        found = self.engine.store.query(
+            statuses or list(TERMINAL_STATUSES),
+            request.query.get("createdTimeFrom"),
+            request.query.get("createdTimeTo"),
+            0,
+            1_000_000,
+        )
         deleted = sum(self.engine.purge(item.instance_id) for item in found)
         return web.json_response({"instancesDeleted": deleted}, status=200 if deleted else 404)
-
-

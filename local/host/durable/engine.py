@@ -10,6 +10,7 @@ during replay, including the timers and re-schedules that `*_with_retry` calls a
 The same class drives the dev host (system clock, SQLite file, thread pool) and the test
 harness (virtual clock, in-memory SQLite, scripted activities).
 """
+
 from __future__ import annotations
 
 import json
@@ -18,13 +19,20 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from azure.durable_functions.models.history import HistoryEventType as E
 
-from local.host.durable.history import (ActionType, Event, context_json, event, flatten_actions,
-                                        format_time, parse_time)
+from local.host.durable.history import (
+    ActionType,
+    Event,
+    context_json,
+    event,
+    flatten_actions,
+    format_time,
+    parse_time,
+)
 from local.host.durable.store import Instance, Message, RetryState, Scheduler, Store, WorkItem
 
 log = logging.getLogger("devhost.durable")
@@ -61,7 +69,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class DurableError(Exception):
@@ -111,9 +119,14 @@ class _Effects:
 
 
 class Engine:
-    def __init__(self, store: Store, orchestrators: Mapping[str, OrchestratorFunction], clock: Clock,
-                 dispatch: Callable[[WorkItem], None],
-                 on_change: Callable[[StateChange], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        orchestrators: Mapping[str, OrchestratorFunction],
+        clock: Clock,
+        dispatch: Callable[[WorkItem], None],
+        on_change: Callable[[StateChange], None] | None = None,
+    ) -> None:
         self.store = store
         self.orchestrators = orchestrators
         self.clock = clock
@@ -148,15 +161,18 @@ class Engine:
     def purge(self, instance_id: str) -> bool:
         return self.store.delete_instance(instance_id)
 
-    def complete_activity(self, work: WorkItem, result_json: str | None = None,
-                          failure: tuple[str, str] | None = None) -> None:
+    def complete_activity(
+        self, work: WorkItem, result_json: str | None = None, failure: tuple[str, str] | None = None
+    ) -> None:
         """Record an activity's result; a second completion of the same work row is ignored."""
-        payload = ({"task_id": work.task_id, "reason": failure[0], "details": failure[1]} if failure
-                   else {"task_id": work.task_id, "result": result_json})
+        payload = (
+            {"task_id": work.task_id, "reason": failure[0], "details": failure[1]}
+            if failure
+            else {"task_id": work.task_id, "result": result_json}
+        )
         with self.store.transaction():
             if self.store.take_work(work.id):
-                self.store.send(work.instance_id, work.execution_id, "activity_result", payload,
-                                self._now())
+                self.store.send(work.instance_id, work.execution_id, "activity_result", payload, self._now())
         self.wakeup.set()
 
     def _running(self, instance_id: str) -> Instance:
@@ -167,21 +183,37 @@ class Engine:
             raise InstanceGone(f"Instance with ID '{instance_id}' is {instance.status}.")
         return instance
 
-    def _create(self, name: str, instance_id: str, input_json: str | None,
-                parent: tuple[str, str, int] | None) -> None:
+    def _create(
+        self, name: str, instance_id: str, input_json: str | None, parent: tuple[str, str, int] | None
+    ) -> None:
         if name not in self.orchestrators:
-            raise UnknownOrchestrator(f"The function '{name}' doesn't exist, is disabled, "
-                                      "or is not an orchestrator function.")
+            raise UnknownOrchestrator(
+                f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function."
+            )
         existing = self.store.instance(instance_id)
         if existing is not None and not existing.is_terminal:
-            raise InstanceExists(f"An Orchestration instance with the status {existing.status} "
-                                 f"already exists: '{instance_id}'.")
+            raise InstanceExists(
+                f"An Orchestration instance with the status {existing.status} "
+                f"already exists: '{instance_id}'."
+            )
         self.store.drop_pending(instance_id)
         self.store.clear_history(instance_id)
         now = self._now()
         parent_id, parent_execution, parent_task = parent or (None, None, None)
-        instance = Instance(instance_id, name, uuid.uuid4().hex, "Pending", input_json, None, None,
-                            now, now, parent_id, parent_execution, parent_task)
+        instance = Instance(
+            instance_id,
+            name,
+            uuid.uuid4().hex,
+            "Pending",
+            input_json,
+            None,
+            None,
+            now,
+            now,
+            parent_id,
+            parent_execution,
+            parent_task,
+        )
         self.store.save_instance(instance)
         self.store.send(instance_id, instance.execution_id, "start", {}, now)
 
@@ -201,8 +233,11 @@ class Engine:
         if message is None:
             return False
         instance = self.store.instance(message.instance_id)
-        stale = (instance is None or instance.is_terminal
-                 or (message.execution_id is not None and message.execution_id != instance.execution_id))
+        stale = (
+            instance is None
+            or instance.is_terminal
+            or (message.execution_id is not None and message.execution_id != instance.execution_id)
+        )
         if stale:
             self.store.delete_message(message.id)
         elif message.kind == "terminate":
@@ -215,7 +250,9 @@ class Engine:
         reason = message.payload.get("reason")
         now = self.clock.now()
         with self.store.transaction():
-            self.store.append_history(instance.instance_id, [event(E.EXECUTION_TERMINATED, now, Input=reason)])
+            self.store.append_history(
+                instance.instance_id, [event(E.EXECUTION_TERMINATED, now, Input=reason)]
+            )
             self._finish(instance, "Terminated", json.dumps(reason), failure=f"terminated: {reason}")
         self._changed(instance, "Terminated", now)
 
@@ -229,13 +266,16 @@ class Engine:
         state, error = self._invoke(instance, history, new_events)
         actions = flatten_actions(state.get("actions") or []) if error is None else []
         try:
-            for action in actions[scheduler.actions_seen:]:
+            for action in actions[scheduler.actions_seen :]:
                 new_events += self._schedule(instance, action, now, effects)
         except UnsupportedAction as exc:
             error = str(exc)
         scheduler.actions_seen = len(actions)
-        cancelled = [task_id for task_id, action in zip(scheduler.action_ids, actions)
-                     if task_id is not None and action.get("isCanceled")]
+        cancelled = [
+            task_id
+            for task_id, action in zip(scheduler.action_ids, actions)
+            if task_id is not None and action.get("isCanceled")
+        ]
         new_events.append(event(E.ORCHESTRATOR_COMPLETED, now))
         if "customStatus" in state:
             instance.custom_status = json.dumps(state["customStatus"])
@@ -251,16 +291,18 @@ class Engine:
             self.store.cancel_timers(instance.instance_id, cancelled)
             if error is not None:
                 output = f"Orchestrator function '{instance.name}' failed: {error}"
-                new_events.append(event(E.EXECUTION_COMPLETED, now, OrchestrationStatus="Failed",
-                                        Result=json.dumps(output)))
+                new_events.append(
+                    event(E.EXECUTION_COMPLETED, now, OrchestrationStatus="Failed", Result=json.dumps(output))
+                )
                 self.store.append_history(instance.instance_id, new_events)
                 self._finish(instance, "Failed", json.dumps(output), failure=output)
             elif state.get("isDone") and continue_as_new is not None:
                 self._continue_as_new(instance, continue_as_new.get("input"))
             elif state.get("isDone"):
                 output = json.dumps(state.get("output"))
-                new_events.append(event(E.EXECUTION_COMPLETED, now, OrchestrationStatus="Completed",
-                                        Result=output))
+                new_events.append(
+                    event(E.EXECUTION_COMPLETED, now, OrchestrationStatus="Completed", Result=output)
+                )
                 self.store.append_history(instance.instance_id, new_events)
                 self._finish(instance, "Completed", output)
             else:
@@ -276,22 +318,35 @@ class Engine:
             self._changed(instance, instance.status, now)
         self.wakeup.set()
 
-    def _invoke(self, instance: Instance, history: list[Event], new_events: list[Event]) -> tuple[dict, str | None]:
+    def _invoke(
+        self, instance: Instance, history: list[Event], new_events: list[Event]
+    ) -> tuple[dict, str | None]:
         orchestrator = self.orchestrators.get(instance.name)
         if orchestrator is None:
             return {}, f"the orchestrator function '{instance.name}' is not registered"
-        payload = context_json(instance.instance_id, history, new_events, instance.input,
-                               instance.parent_instance_id)
+        payload = context_json(
+            instance.instance_id, history, new_events, instance.input, instance.parent_instance_id
+        )
         return invoke_orchestrator(orchestrator, payload)
 
     def _deliver(self, instance: Instance, message: Message, now: datetime, effects: _Effects) -> list[Event]:
         """The history events for the delivered message, plus what a retry policy adds to them."""
         payload, scheduler = message.payload, instance.scheduler
         if message.kind == "start":
-            return [event(E.EXECUTION_STARTED, now, Name=instance.name, Version="", Input=instance.input,
-                          ParentInstanceId=instance.parent_instance_id,
-                          OrchestrationInstance={"InstanceId": instance.instance_id,
-                                                 "ExecutionId": instance.execution_id})]
+            return [
+                event(
+                    E.EXECUTION_STARTED,
+                    now,
+                    Name=instance.name,
+                    Version="",
+                    Input=instance.input,
+                    ParentInstanceId=instance.parent_instance_id,
+                    OrchestrationInstance={
+                        "InstanceId": instance.instance_id,
+                        "ExecutionId": instance.execution_id,
+                    },
+                )
+            ]
         if message.kind == "event":
             return [event(E.EVENT_RAISED, now, Name=payload["name"], Input=payload["input"])]
         if message.kind == "timer":
@@ -302,8 +357,16 @@ class Engine:
                 retry.attempt += 1
                 task_id = scheduler.allocate()
                 scheduler.retries[str(task_id)] = retry
-                events += self._call(retry.kind, retry.name, retry.input, task_id, retry.attempt,
-                                     retry.child_instance_id, effects, now)
+                events += self._call(
+                    retry.kind,
+                    retry.name,
+                    retry.input,
+                    task_id,
+                    retry.attempt,
+                    retry.child_instance_id,
+                    effects,
+                    now,
+                )
             return events
         task_id = payload["task_id"]
         activity = message.kind == "activity_result"
@@ -312,8 +375,9 @@ class Engine:
             kind = E.TASK_COMPLETED if activity else E.SUB_ORCHESTRATION_INSTANCE_COMPLETED
             return [event(kind, now, TaskScheduledId=task_id, Result=payload["result"])]
         kind = E.TASK_FAILED if activity else E.SUB_ORCHESTRATION_INSTANCE_FAILED
-        events = [event(kind, now, TaskScheduledId=task_id, Reason=payload["reason"],
-                        Details=payload["details"])]
+        events = [
+            event(kind, now, TaskScheduledId=task_id, Reason=payload["reason"], Details=payload["details"])
+        ]
         retry = scheduler.retries.pop(str(task_id), None)
         if retry is not None:
             # The SDK waits for a timer after every failed attempt, the last one included.
@@ -338,39 +402,75 @@ class Engine:
             effects.timers.append((task_id, action["fireAt"]))
             return [event(E.TIMER_CREATED, now, task_id, FireAt=action["fireAt"])]
         call_kind = "activity" if kind in _ACTIVITY_ACTIONS else "orchestration"
-        child_id = None if call_kind == "activity" else (
-            action.get("instanceId") or f"{instance.instance_id}:{task_id}")
+        child_id = (
+            None
+            if call_kind == "activity"
+            else (action.get("instanceId") or f"{instance.instance_id}:{task_id}")
+        )
         if kind in _RETRY_ACTIONS:
             options = action["retryOptions"]
             scheduler.retries[str(task_id)] = RetryState(
-                call_kind, action["functionName"], action.get("input"),
-                options["firstRetryIntervalInMilliseconds"], options["maxNumberOfAttempts"],
-                child_instance_id=child_id)
-        return self._call(call_kind, action["functionName"], action.get("input"), task_id, 1, child_id,
-                          effects, now)
+                call_kind,
+                action["functionName"],
+                action.get("input"),
+                options["firstRetryIntervalInMilliseconds"],
+                options["maxNumberOfAttempts"],
+                child_instance_id=child_id,
+            )
+        return self._call(
+            call_kind, action["functionName"], action.get("input"), task_id, 1, child_id, effects, now
+        )
 
     @staticmethod
-    def _call(kind: str, name: str, input_json: str | None, task_id: int, attempt: int,
-              child_id: str | None, effects: _Effects, now: datetime) -> list[Event]:
+    def _call(
+        kind: str,
+        name: str,
+        input_json: str | None,
+        task_id: int,
+        attempt: int,
+        child_id: str | None,
+        effects: _Effects,
+        now: datetime,
+    ) -> list[Event]:
         if kind == "activity":
             effects.work.append((task_id, name, input_json, attempt))
             return [event(E.TASK_SCHEDULED, now, task_id, Name=name, Input=input_json)]
         effects.children.append((child_id, name, input_json, task_id))
-        return [event(E.SUB_ORCHESTRATION_INSTANCE_CREATED, now, task_id,
-                      Name=name, Input=input_json, InstanceId=child_id)]
+        return [
+            event(
+                E.SUB_ORCHESTRATION_INSTANCE_CREATED,
+                now,
+                task_id,
+                Name=name,
+                Input=input_json,
+                InstanceId=child_id,
+            )
+        ]
 
     def _store_effects(self, instance: Instance, effects: _Effects) -> list[WorkItem]:
-        work = [self.store.add_work(instance.instance_id, instance.execution_id, task_id, name, data, attempt)
-                for task_id, name, data, attempt in effects.work]
+        work = [
+            self.store.add_work(instance.instance_id, instance.execution_id, task_id, name, data, attempt)
+            for task_id, name, data, attempt in effects.work
+        ]
         for timer_id, fire_at in effects.timers:
-            self.store.send(instance.instance_id, instance.execution_id, "timer",
-                            {"timer_id": timer_id, "fire_at": fire_at}, fire_at)
+            self.store.send(
+                instance.instance_id,
+                instance.execution_id,
+                "timer",
+                {"timer_id": timer_id, "fire_at": fire_at},
+                fire_at,
+            )
         for child_id, name, data, task_id in effects.children:
             try:
                 self._create(name, child_id, data, (instance.instance_id, instance.execution_id, task_id))
             except DurableError as exc:
-                self.store.send(instance.instance_id, instance.execution_id, "suborch_result",
-                                {"task_id": task_id, "reason": str(exc), "details": ""}, self._now())
+                self.store.send(
+                    instance.instance_id,
+                    instance.execution_id,
+                    "suborch_result",
+                    {"task_id": task_id, "reason": str(exc), "details": ""},
+                    self._now(),
+                )
         return work
 
     def _continue_as_new(self, instance: Instance, input_json: str | None) -> None:
@@ -393,14 +493,23 @@ class Engine:
         self.store.drop_pending(instance.instance_id)  # timers, late results, events: nobody waits
         if instance.parent_instance_id is None:
             return
-        payload = ({"task_id": instance.parent_task_id, "reason": failure, "details": ""} if failure
-                   else {"task_id": instance.parent_task_id, "result": output})
-        self.store.send(instance.parent_instance_id, instance.parent_execution_id, "suborch_result",
-                        payload, self._now())
+        payload = (
+            {"task_id": instance.parent_task_id, "reason": failure, "details": ""}
+            if failure
+            else {"task_id": instance.parent_task_id, "result": output}
+        )
+        self.store.send(
+            instance.parent_instance_id, instance.parent_execution_id, "suborch_result", payload, self._now()
+        )
 
     def _changed(self, instance: Instance, status: str, at: datetime) -> None:
         custom = json.loads(instance.custom_status) if instance.custom_status else None
-        log.info("orchestration %s (%s): %s%s", instance.name, instance.instance_id, status,
-                 f" custom status {instance.custom_status}" if custom is not None else "")
+        log.info(
+            "orchestration %s (%s): %s%s",
+            instance.name,
+            instance.instance_id,
+            status,
+            f" custom status {instance.custom_status}" if custom is not None else "",
+        )
         if self.on_change is not None:
             self.on_change(StateChange(instance.instance_id, instance.name, status, custom, at))

@@ -4,10 +4,11 @@ The field names follow `azure.durable_functions.models.history.HistoryEvent` and
 own test `ContextBuilder`: every event has EventType/EventId/IsPlayed/Timestamp, plus the
 fields of its type (Name, Input, Result, TaskScheduledId, TimerId, FireAt, Reason, Details...).
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
@@ -41,17 +42,21 @@ class ActionType(IntEnum):
 
 def format_time(moment: datetime) -> str:
     """UTC timestamp in the SDK's format; the fixed width also makes it sort as text."""
-    return moment.astimezone(timezone.utc).strftime(DATETIME_STRING_FORMAT)
+    return moment.astimezone(UTC).strftime(DATETIME_STRING_FORMAT)
 
 
 def parse_time(text: str) -> datetime:
-    return datetime.strptime(text, DATETIME_STRING_FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, DATETIME_STRING_FORMAT).replace(tzinfo=UTC)
 
 
 def event(kind: HistoryEventType, at: datetime, event_id: int = -1, **fields: Any) -> Event:
     """One history event, unplayed; fields that are None are left out as the host does."""
-    record: Event = {"EventType": int(kind), "EventId": event_id, "IsPlayed": False,
-                     "Timestamp": format_time(at)}
+    record: Event = {
+        "EventType": int(kind),
+        "EventId": event_id,
+        "IsPlayed": False,
+        "Timestamp": format_time(at),
+    }
     record.update({key: value for key, value in fields.items() if value is not None})
     return record
 
@@ -77,15 +82,22 @@ def flatten_actions(actions: list[list[dict]]) -> list[dict]:
     return flat
 
 
-def context_json(instance_id: str, history: list[Event], new_events: list[Event],
-                 input_json: str | None, parent_instance_id: str | None) -> str:
+def context_json(
+    instance_id: str,
+    history: list[Event],
+    new_events: list[Event],
+    input_json: str | None,
+    parent_instance_id: str | None,
+) -> str:
     """The orchestration trigger payload: old events marked played, new ones not."""
     played = [{**item, "IsPlayed": True} for item in history]
-    return json.dumps({
-        "history": played + new_events,
-        "input": input_json,
-        "instanceId": instance_id,
-        "isReplaying": bool(history),
-        "parentInstanceId": parent_instance_id,
-        "upperSchemaVersion": REPLAY_SCHEMA.value,
-    })
+    return json.dumps(
+        {
+            "history": played + new_events,
+            "input": input_json,
+            "instanceId": instance_id,
+            "isReplaying": bool(history),
+            "parentInstanceId": parent_instance_id,
+            "upperSchemaVersion": REPLAY_SCHEMA.value,
+        }
+    )

@@ -1,4 +1,5 @@
 """The orchestration status JSON of the Durable HTTP API (what `DurableOrchestrationStatus` reads)."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,13 @@ def _loads(text: str | None) -> Any:
     return json.loads(text) if text else None
 
 
-def status_json(instance: Instance, history: list[Event] | None = None, *, show_input: bool = True,
-                show_history_output: bool = False) -> dict[str, Any]:
+def status_json(
+    instance: Instance,
+    history: list[Event] | None = None,
+    *,
+    show_input: bool = True,
+    show_history_output: bool = False,
+) -> dict[str, Any]:
     """Status as the real host reports it; `historyEvents` only when a history is given."""
     status: dict[str, Any] = {
         "name": instance.name,
@@ -37,16 +43,20 @@ def status_json(instance: Instance, history: list[Event] | None = None, *, show_
 
 def describe_history(history: list[Event], show_output: bool) -> list[dict[str, Any]]:
     """History for people: event type names, function names, payloads only when asked for."""
-    scheduled = {item["EventId"]: item for item in history
-                 if item["EventType"] in (HistoryEventType.TASK_SCHEDULED,
-                                          HistoryEventType.SUB_ORCHESTRATION_INSTANCE_CREATED)}
+    scheduled = {
+        item["EventId"]: item
+        for item in history
+        if item["EventType"]
+        in (HistoryEventType.TASK_SCHEDULED, HistoryEventType.SUB_ORCHESTRATION_INSTANCE_CREATED)
+    }
     described = []
     for item in history:
         if item["EventType"] in _HIDDEN:
             continue
-        entry = {"EventType": HistoryEventType(item["EventType"]).name.title().replace("_", ""),
-                 **{key: value for key, value in item.items()
-                    if key not in ("EventType", "IsPlayed", *_OUTPUTS)}}
+        entry = {
+            "EventType": HistoryEventType(item["EventType"]).name.title().replace("_", ""),
+            **{key: value for key, value in item.items() if key not in ("EventType", "IsPlayed", *_OUTPUTS)},
+        }
         origin = scheduled.get(item.get("TaskScheduledId"))
         if origin is not None:
             entry["FunctionName"], entry["ScheduledTime"] = origin.get("Name"), origin["Timestamp"]

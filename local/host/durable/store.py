@@ -6,6 +6,7 @@ schedules commit together, before any side effect runs. A process killed at any 
 restarts from the last commit: queued messages are processed again and work rows that never
 recorded a result are dispatched again (activities are at-least-once, as on Azure).
 """
+
 from __future__ import annotations
 
 import json
@@ -161,14 +162,33 @@ class Store:
         return _instance(rows[0]) if rows else None
 
     def save_instance(self, item: Instance) -> None:
-        self._run("INSERT OR REPLACE INTO instances VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                  (item.instance_id, item.name, item.execution_id, item.status, item.input,
-                   item.output, item.custom_status, item.created_time, item.last_updated_time,
-                   item.parent_instance_id, item.parent_execution_id, item.parent_task_id,
-                   item.scheduler.to_json()))
+        self._run(
+            "INSERT OR REPLACE INTO instances VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                item.instance_id,
+                item.name,
+                item.execution_id,
+                item.status,
+                item.input,
+                item.output,
+                item.custom_status,
+                item.created_time,
+                item.last_updated_time,
+                item.parent_instance_id,
+                item.parent_execution_id,
+                item.parent_task_id,
+                item.scheduler.to_json(),
+            ),
+        )
 
-    def query(self, statuses: list[str] | None, created_from: str | None, created_to: str | None,
-              offset: int, limit: int) -> list[Instance]:
+    def query(
+        self,
+        statuses: list[str] | None,
+        created_from: str | None,
+        created_to: str | None,
+        offset: int,
+        limit: int,
+    ) -> list[Instance]:
         sql, args = "SELECT * FROM instances WHERE 1=1", []
         if statuses:
             sql += f" AND status IN ({','.join('?' * len(statuses))})"
@@ -192,30 +212,34 @@ class Store:
     # history
 
     def history(self, instance_id: str) -> list[Event]:
-        rows = self._rows("SELECT event FROM history WHERE instance_id = ? ORDER BY position",
-                          (instance_id,))
+        rows = self._rows("SELECT event FROM history WHERE instance_id = ? ORDER BY position", (instance_id,))
         return [json.loads(row[0]) for row in rows]
 
     def append_history(self, instance_id: str, events: list[Event]) -> None:
         start = self._rows("SELECT COUNT(*) FROM history WHERE instance_id = ?", (instance_id,))[0][0]
         with self._lock:
-            self._db.executemany("INSERT INTO history VALUES (?,?,?)",
-                                 [(instance_id, start + index, json.dumps(item))
-                                  for index, item in enumerate(events)])
+            self._db.executemany(
+                "INSERT INTO history VALUES (?,?,?)",
+                [(instance_id, start + index, json.dumps(item)) for index, item in enumerate(events)],
+            )
 
     def clear_history(self, instance_id: str) -> None:
         self._run("DELETE FROM history WHERE instance_id = ?", (instance_id,))
 
     # messages
 
-    def send(self, instance_id: str, execution_id: str | None, kind: str, payload: dict[str, Any],
-             visible_at: str) -> None:
-        self._run("INSERT INTO messages (instance_id, execution_id, kind, payload, visible_at) "
-                  "VALUES (?,?,?,?,?)", (instance_id, execution_id, kind, json.dumps(payload), visible_at))
+    def send(
+        self, instance_id: str, execution_id: str | None, kind: str, payload: dict[str, Any], visible_at: str
+    ) -> None:
+        self._run(
+            "INSERT INTO messages (instance_id, execution_id, kind, payload, visible_at) VALUES (?,?,?,?,?)",
+            (instance_id, execution_id, kind, json.dumps(payload), visible_at),
+        )
 
     def next_message(self, now: str) -> Message | None:
-        rows = self._rows("SELECT * FROM messages WHERE visible_at <= ? ORDER BY visible_at, id LIMIT 1",
-                          (now,))
+        rows = self._rows(
+            "SELECT * FROM messages WHERE visible_at <= ? ORDER BY visible_at, id LIMIT 1", (now,)
+        )
         if not rows:
             return None
         ident, instance_id, execution_id, kind, payload, visible_at = rows[0]
@@ -235,23 +259,36 @@ class Store:
     def cancel_timers(self, instance_id: str, timer_ids: list[int]) -> None:
         """Drop the messages of timers the orchestrator cancelled (`timer.cancel()`)."""
         with self._lock:
-            self._db.executemany("DELETE FROM messages WHERE instance_id = ? AND kind = 'timer' "
-                                 "AND json_extract(payload, '$.timer_id') = ?",
-                                 [(instance_id, timer_id) for timer_id in timer_ids])
+            self._db.executemany(
+                "DELETE FROM messages WHERE instance_id = ? AND kind = 'timer' "
+                "AND json_extract(payload, '$.timer_id') = ?",
+                [(instance_id, timer_id) for timer_id in timer_ids],
+            )
 
     def drop_execution(self, instance_id: str, execution_id: str) -> None:
         """Forget the timers, results and work of an execution that continued as new."""
-        self._run("DELETE FROM messages WHERE instance_id = ? AND execution_id = ?", (instance_id, execution_id))
+        self._run(
+            "DELETE FROM messages WHERE instance_id = ? AND execution_id = ?", (instance_id, execution_id)
+        )
         self._run("DELETE FROM work WHERE instance_id = ? AND execution_id = ?", (instance_id, execution_id))
 
     # activity work
 
-    def add_work(self, instance_id: str, execution_id: str, task_id: int, name: str,
-                 input_json: str | None, attempt: int) -> WorkItem:
+    def add_work(
+        self,
+        instance_id: str,
+        execution_id: str,
+        task_id: int,
+        name: str,
+        input_json: str | None,
+        attempt: int,
+    ) -> WorkItem:
         with self._lock:
             cursor = self._db.execute(
                 "INSERT INTO work (instance_id, execution_id, task_id, name, input, attempt) "
-                "VALUES (?,?,?,?,?,?)", (instance_id, execution_id, task_id, name, input_json, attempt))
+                "VALUES (?,?,?,?,?,?)",
+                (instance_id, execution_id, task_id, name, input_json, attempt),
+            )
             return WorkItem(cursor.lastrowid, instance_id, execution_id, task_id, name, input_json, attempt)
 
     def take_work(self, work_id: int) -> bool:

@@ -17,6 +17,7 @@ holds, or at a virtual time.
     assert [call.name for call in result.activity_calls] == ["submit_job", ...]
     assert harness.replay("pipeline", result.history) == harness.replay("pipeline", result.history)
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.durable_functions.models.history import HistoryEventType
@@ -36,7 +37,7 @@ from local.host.durable.status import status_json
 from local.host.durable.store import Store, WorkItem
 from local.host.indexing import index
 
-DEFAULT_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class VirtualClock:
@@ -101,8 +102,14 @@ class HarnessResult:
 
 
 class OrchestrationHarness:
-    def __init__(self, app: Any, activities: Mapping[str, Callable[[Any], Any]] | None = None, *,
-                 start_time: datetime = DEFAULT_START, max_steps: int = 100_000) -> None:
+    def __init__(
+        self,
+        app: Any,
+        activities: Mapping[str, Callable[[Any], Any]] | None = None,
+        *,
+        start_time: datetime = DEFAULT_START,
+        max_steps: int = 100_000,
+    ) -> None:
         self.indexed = index(app)
         self.activities = dict(activities or {})
         self.clock = VirtualClock(start_time)
@@ -110,12 +117,19 @@ class OrchestrationHarness:
         self._queue: deque[WorkItem] = deque()
         self._changes: list[StateChange] = []
         self.store = Store()
-        self.engine = Engine(self.store, self.indexed.orchestrators, self.clock, self._queue.append,
-                             self._changes.append)
+        self.engine = Engine(
+            self.store, self.indexed.orchestrators, self.clock, self._queue.append, self._changes.append
+        )
         self.calls: list[ActivityCall] = []
 
-    def run(self, orchestrator: str, input: Any = None, *, instance_id: str = "test-instance",
-            events: Sequence[ScriptedEvent] = ()) -> HarnessResult:
+    def run(
+        self,
+        orchestrator: str,
+        input: Any = None,
+        *,
+        instance_id: str = "test-instance",
+        events: Sequence[ScriptedEvent] = (),
+    ) -> HarnessResult:
         """Start an instance and run everything until nothing more can happen."""
         first_call = len(self.calls)
         self.engine.start(orchestrator, instance_id, json.dumps(input))
@@ -127,7 +141,9 @@ class OrchestrationHarness:
             if self._queue:
                 self._run_activity(self._queue.popleft())
                 continue
-            moments = [moment for moment in [self.engine.next_due(), *(e.at for e, _ in waiting if e.at)] if moment]
+            moments = [
+                moment for moment in [self.engine.next_due(), *(e.at for e, _ in waiting if e.at)] if moment
+            ]
             if not moments:
                 break
             self.clock.advance_to(min(moments))
@@ -137,22 +153,31 @@ class OrchestrationHarness:
             status=self.status(instance_id, show_history=True),
             history=self.store.history(instance_id),
             activity_calls=self.calls[first_call:],
-            custom_statuses=[change.custom_status for change in self._changes
-                             if change.instance_id == instance_id and change.custom_status is not None],
-            instances={item.instance_id: status_json(item) for item in self.store.query(None, None, None, 0, 10_000)})
+            custom_statuses=[
+                change.custom_status
+                for change in self._changes
+                if change.instance_id == instance_id and change.custom_status is not None
+            ],
+            instances={
+                item.instance_id: status_json(item) for item in self.store.query(None, None, None, 0, 10_000)
+            },
+        )
 
     def status(self, instance_id: str, show_history: bool = False) -> dict[str, Any]:
         instance = self.store.instance(instance_id)
         if instance is None:
             raise KeyError(instance_id)
-        return status_json(instance, self.store.history(instance_id) if show_history else None,
-                           show_history_output=True)
+        return status_json(
+            instance, self.store.history(instance_id) if show_history else None, show_history_output=True
+        )
 
-    def replay(self, orchestrator: str, history: list[Event], input: Any = None,
-               instance_id: str = "test-instance") -> list:
+    def replay(
+        self, orchestrator: str, history: list[Event], input: Any = None, instance_id: str = "test-instance"
+    ) -> list:
         """The actions the orchestrator returns for a given history (for determinism checks)."""
-        started = next((item for item in history
-                        if item["EventType"] == HistoryEventType.EXECUTION_STARTED), {})
+        started = next(
+            (item for item in history if item["EventType"] == HistoryEventType.EXECUTION_STARTED), {}
+        )
         input_json = started.get("Input", json.dumps(input))
         payload = context_json(instance_id, [], history, input_json, None)
         state, _ = invoke_orchestrator(self.indexed.orchestrators[orchestrator], payload)
@@ -173,8 +198,13 @@ class OrchestrationHarness:
 
     def _run_activity(self, work: WorkItem) -> None:
         scripted = self.activities.get(work.name)
-        call = ActivityCall(work.name, json.loads(work.input) if work.input else None, work.attempt,
-                            work.instance_id, self.clock.now())
+        call = ActivityCall(
+            work.name,
+            json.loads(work.input) if work.input else None,
+            work.attempt,
+            work.instance_id,
+            self.clock.now(),
+        )
         self.calls.append(call)
 
         def run(input_json: str | None) -> str:

@@ -2,6 +2,7 @@
 
 Tests run it in-process through the harness and as a real `python -m local.host` process.
 """
+
 import json
 import os
 from datetime import timedelta
@@ -23,10 +24,16 @@ def hello(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="echo/{item}", methods=["POST", "PUT"])
 def echo(req: func.HttpRequest) -> func.HttpResponse:
-    body = {"method": req.method, "item": req.route_params["item"], "body": req.get_json(),
-            "header": req.headers.get("x-test"), "url": req.url}
-    return func.HttpResponse(json.dumps(body), status_code=201, mimetype="application/json",
-                             headers={"x-echo": "yes"})
+    body = {
+        "method": req.method,
+        "item": req.route_params["item"],
+        "body": req.get_json(),
+        "header": req.headers.get("x-test"),
+        "url": req.url,
+    }
+    return func.HttpResponse(
+        json.dumps(body), status_code=201, mimetype="application/json", headers={"x-echo": "yes"}
+    )
 
 
 @bp.route(route="admin/ping", auth_level=func.AuthLevel.ADMIN)
@@ -38,8 +45,9 @@ def admin_ping(req: func.HttpRequest) -> func.HttpResponse:
 @bp.durable_client_input(client_name="client")
 async def start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     try:
-        instance_id = await client.start_new(req.route_params["name"], req.route_params["id"],
-                                             req.get_json() if req.get_body() else None)
+        instance_id = await client.start_new(
+            req.route_params["name"], req.route_params["id"], req.get_json() if req.get_body() else None
+        )
     except Exception as exc:  # an instance with this id is still running
         return func.HttpResponse(str(exc), status_code=409)
     return client.create_check_status_response(req, instance_id)
@@ -49,25 +57,34 @@ async def start(req: func.HttpRequest, client: df.DurableOrchestrationClient) ->
 @bp.durable_client_input(client_name="client")
 async def status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     state = await client.get_status(req.route_params["id"], show_history=True)
-    body = {"runtimeStatus": state.runtime_status.value if state.runtime_status else None,
-            "output": state.output, "customStatus": state.custom_status}
+    body = {
+        "runtimeStatus": state.runtime_status.value if state.runtime_status else None,
+        "output": state.output,
+        "customStatus": state.custom_status,
+    }
     return func.HttpResponse(json.dumps(body), mimetype="application/json")
 
 
 # blob trigger
 
 
-@bp.blob_trigger(arg_name="blob", path="%SAMPLE_CONTAINER%/incoming/{run}/{name}",
-                 connection="AzureWebJobsStorage")
+@bp.blob_trigger(
+    arg_name="blob", path="%SAMPLE_CONTAINER%/incoming/{run}/{name}", connection="AzureWebJobsStorage"
+)
 @bp.durable_client_input(client_name="client")
 async def on_blob(blob: func.InputStream, client: df.DurableOrchestrationClient) -> None:
     """Appends one line per invocation to SAMPLE_BLOB_LOG and starts `record_once` for the run."""
     run = blob.name.split("/")[-2]
     with open(os.environ["SAMPLE_BLOB_LOG"], "a") as log:
-        log.write(json.dumps({"name": blob.name, "length": blob.length, "data": blob.read().decode(),
-                              "uri": blob.uri}) + "\n")
-    await client.start_new("record_once", f"blob-{run}", {"path": os.environ["SAMPLE_BLOB_LOG"] + ".orch",
-                                                         "label": run})
+        log.write(
+            json.dumps(
+                {"name": blob.name, "length": blob.length, "data": blob.read().decode(), "uri": blob.uri}
+            )
+            + "\n"
+        )
+    await client.start_new(
+        "record_once", f"blob-{run}", {"path": os.environ["SAMPLE_BLOB_LOG"] + ".orch", "label": run}
+    )
 
 
 # orchestrators
@@ -88,9 +105,12 @@ def sequence(context: df.DurableOrchestrationContext):
 @bp.orchestration_trigger(context_name="context")
 def retrying(context: df.DurableOrchestrationContext):
     options = df.RetryOptions(first_retry_interval_in_milliseconds=5000, max_number_of_attempts=3)
-    first, second = yield context.task_all([
-        context.call_activity_with_retry("flaky", options, {"label": "a"}),
-        context.call_activity_with_retry("flaky", options, {"label": "b"})])
+    first, second = yield context.task_all(
+        [
+            context.call_activity_with_retry("flaky", options, {"label": "a"}),
+            context.call_activity_with_retry("flaky", options, {"label": "b"}),
+        ]
+    )
     return [first, second, context.current_utc_datetime.isoformat()]
 
 
