@@ -41,11 +41,8 @@ param openAiResourceGroup string = ''
 @description('Region of a NEW Azure OpenAI account; pick one where fine-tuning of the base model is offered. Default: location.')
 param openAiLocation string = ''
 
-@description('Also grant deployment write through a custom role scoped to the Azure OpenAI account (see infra/README.md). Set false only if your tenant\'s "Cognitive Services OpenAI Contributor" already includes Microsoft.CognitiveServices/accounts/deployments/write.')
+@description('Also grant deployment write through a custom role scoped to the Azure OpenAI account (see infra/README.md). Set false only if your tenant\'s "Cognitive Services OpenAI Contributor" already includes Microsoft.CognitiveServices/accounts/deployments/write and deployments/delete.')
 param useCustomDeploymentRole bool = true
-
-@description('Add deployments/delete to the custom role. The app never deletes deployments today, so it is off.')
-param allowDeploymentDelete bool = false
 
 @description('Default base model for fine-tuning (FT_BASE_MODEL).')
 param baseModel string = 'gpt-4o-2024-08-06'
@@ -62,8 +59,32 @@ param maxCostUsd string = ''
 @maxLength(45)
 param taskHubName string = 'fttaskhub'
 
-@description('Azure OpenAI data-plane api-version (AZURE_OPENAI_API_VERSION).')
+@description('Azure OpenAI data-plane api-version (AZURE_OPENAI_API_VERSION), used by the dated routes.')
 param openAiApiVersion string = '2025-04-01-preview'
+
+@allowed([ 'v1', 'dated' ])
+@description('Azure OpenAI data-plane routes (AZURE_OPENAI_API_STYLE): v1 = /openai/v1/ (GA), dated = api-version routes.')
+param openAiApiStyle string = 'v1'
+
+@minLength(1)
+@maxLength(20)
+@description('Prefix of every model deployment the app creates (FT_DEPLOYMENT_PREFIX); it touches no deployment without it.')
+param deploymentPrefix string = 'ft-'
+
+@description('Deployment SKUs a run may ask for, comma-separated (FT_ALLOWED_SKUS).')
+param allowedDeploymentSkus string = 'Standard,GlobalStandard,DeveloperTier'
+
+@minValue(1)
+@description('Largest deployment capacity a run may ask for (FT_MAX_CAPACITY), in the SKU\'s capacity units.')
+param maxDeploymentCapacity int = 1
+
+@allowed([ 'off', 'warn', 'error' ])
+@description('Secrets/PII scan of datasets (FT_DATA_SCAN): off, warn (report only) or error (stop the run).')
+param dataScan string = 'warn'
+
+@minValue(1)
+@description('Chat calls in flight while evaluating a model (FT_EVAL_CONCURRENCY).')
+param evalConcurrency int = 4
 
 @description('Flex Consumption: most instances the app may scale out to (40 is the platform minimum for this setting).')
 param maximumInstanceCount int = 40
@@ -157,7 +178,6 @@ module openAiAccess 'modules/openai-access.bicep' = {
     accountName: openAiName
     appPrincipalId: identity.outputs.principalId
     useCustomDeploymentRole: useCustomDeploymentRole
-    allowDeploymentDelete: allowDeploymentDelete
   }
   // The account must exist before it is referenced; with an existing account this is a no-op.
   dependsOn: [ openAiAccount ]
@@ -175,6 +195,8 @@ module functionApp 'modules/functionapp.bicep' = {
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
     deploymentContainerName: deploymentContainerName
     appInsightsConnectionString: monitoring.outputs.connectionString
     maximumInstanceCount: maximumInstanceCount
@@ -188,15 +210,21 @@ module functionApp 'modules/functionapp.bicep' = {
       FT_MAX_COST_USD: maxCostUsd
       AZURE_OPENAI_ENDPOINT: openAiAccess.outputs.endpoint
       AZURE_OPENAI_API_VERSION: openAiApiVersion
+      AZURE_OPENAI_API_STYLE: openAiApiStyle
+      FT_DEPLOYMENT_PREFIX: deploymentPrefix
+      FT_ALLOWED_SKUS: allowedDeploymentSkus
+      FT_MAX_CAPACITY: string(maxDeploymentCapacity)
+      FT_DATA_SCAN: dataScan
+      FT_EVAL_CONCURRENCY: string(evalConcurrency)
       // Where the deploy step PUTs the model deployment through ARM.
       AZURE_SUBSCRIPTION_ID: subscription().subscriptionId
       AZURE_RESOURCE_GROUP: openAiRgName
       AZURE_OPENAI_ACCOUNT: openAiName
     }
   }
-  // Start the host only once it may read its storage (otherwise it fails and retries until
-  // the grants replicate) and once Application Insights accepts its telemetry.
-  dependsOn: [ storage, monitoring, openAiAccess ]
+  // No dependsOn: the outputs used above already make this module wait for the whole storage,
+  // monitoring and openai-access deployments, role assignments included, so the host starts
+  // only once it may read its storage and Application Insights accepts its telemetry.
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,12 @@
 // Flex Consumption takes the runtime from functionAppConfig.runtime and rejects
 // FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION and WEBSITE_RUN_FROM_PACKAGE, so
 // none of those is set.
+//
+// The storage endpoints come in as parameters (outputs of modules/storage.bicep) rather than
+// from `existing` storage account properties, and the app settings are a `sites/config`
+// child, as the Azure-Samples Flex Consumption azd templates do: a resource's runtime
+// properties may not drive a loop (Bicep BCP178), and only the child can read the site's own
+// default host name (FT_PUBLIC_BASE_URL).
 param name string
 param planName string
 param location string
@@ -14,19 +20,16 @@ param siteTags object
 param identityId string
 param identityClientId string
 param storageAccountName string
+@description('Blob endpoint of the storage account, https://<account>.blob.core.windows.net/ (storage.bicep output).')
+param blobEndpoint string
+@description('Queue endpoint of the storage account (storage.bicep output).')
+param queueEndpoint string
 param deploymentContainerName string
 param appInsightsConnectionString string
 param maximumInstanceCount int
 param instanceMemoryMB int
 @description('App-specific settings (FT_*, AZURE_OPENAI_*, ARM target), merged with the connection settings below.')
 param settings object
-
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
-  name: storageAccountName
-}
-
-var blobEndpoint = storage.properties.primaryEndpoints.blob
-var queueEndpoint = storage.properties.primaryEndpoints.queue
 
 var connectionSettings = {
   // Host storage (keys, receipts, Durable task hub via host.json connectionName AzureWebJobsStorage).
@@ -49,8 +52,6 @@ var connectionSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 }
-
-var allSettings = union(settings, connectionSettings)
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -104,13 +105,19 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     }
     siteConfig: {
       minTlsVersion: '1.2'
-      // The whole list is replaced on every deployment: everything the app reads is here.
-      appSettings: [for setting in items(allSettings): {
-        name: setting.key
-        value: string(setting.value)
-      }]
     }
   }
+}
+
+// The app settings. This PUT replaces the whole set on every deployment: everything the app
+// reads is here. FT_PUBLIC_BASE_URL is the site's real host name (new apps may get a
+// randomised `<name>-<hash>.<region>-01.azurewebsites.net`), known only once the site exists.
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: union(settings, connectionSettings, {
+    FT_PUBLIC_BASE_URL: 'https://${site.properties.defaultHostName}'
+  })
 }
 
 output name string = site.name
