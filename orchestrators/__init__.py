@@ -1,5 +1,7 @@
 """Orchestrators: the deterministic workflow (no I/O, no clock, no randomness)."""
 
-from orchestrators import monitor, pipeline
+from orchestrators import cleanup, monitor, pipeline
 
-BLUEPRINTS = (pipeline.blueprint, monitor.blueprint)
+__all__ = ["BLUEPRINTS"]
+
+BLUEPRINTS = (pipeline.blueprint, monitor.blueprint, cleanup.blueprint)

@@ -1,9 +1,13 @@
 """The fine-tuning run, as the business process reads: collect, validate, gate, upload, train,
-choose, gate, deploy, smoke-test, report. Every run ends with a report, whatever happened."""
+choose, gate, deploy, smoke-test; then, whatever happened, release what must not keep running
+and write the report.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import azure.durable_functions as df
 
@@ -15,10 +19,34 @@ from orchestrators.policies import (
     SMOKE_TEST_ATTEMPTS,
     backoff,
 )
-from orchestrators.run_state import Cancelled, RunState, StageFailed, Steps
+from orchestrators.run_state import RunState, Steps, attempt_name, iso, orchestrator, run_step
+from tuning.failures import PipelineError, short
+from tuning.handles import (
+    CONTROL_JOB,
+    DEPLOY_MODEL,
+    GET_DEPLOYMENT,
+    GET_FILE_STATUS,
+    LIST_CHECKPOINTS,
+    RELEASE_RESOURCES,
+    RESOLVE_RUN,
+    SMOKE_TEST,
+    SUBMIT_JOB,
+    UPLOAD_FILE,
+    VALIDATE_DATASETS,
+    WRITE_REPORT,
+)
+from tuning.model_choice import choose_model
+from tuning.paths import report_folder
 from tuning.payloads import (
+    ActivityOutcome,
     DeployInput,
-    ReportInput,
+    DeploymentRef,
+    DeploymentStatus,
+    FileRef,
+    JobControl,
+    JobId,
+    JobStatus,
+    ReleaseInput,
     ResolveInput,
     RunPlan,
     RunRequest,
@@ -27,41 +55,45 @@ from tuning.payloads import (
     UploadInput,
     ValidateInput,
 )
+from tuning.reports.model import (
+    DeploymentRecord,
+    JobControlRecord,
+    JobRecord,
+    ModelChoice,
+    ReportInput,
+    SmokeRecord,
+)
+
+__all__ = ["PIPELINE", "blueprint"]
 
 blueprint = df.Blueprint()
 PIPELINE = "fine_tuning_run"
 
 
-@blueprint.orchestration_trigger(context_name="context")
-def fine_tuning_run(context: df.DurableOrchestrationContext):
-    run = RunState(context, RunRequest.model_validate(context.get_input()))
+@orchestrator(blueprint)
+def fine_tuning_run(context: df.DurableOrchestrationContext) -> Steps:
+    request = RunRequest.model_validate(context.get_input(expected_type=dict))
+    run = RunState(context, request, report_folder(request.run, attempt_name(context)))
     try:
         yield from train_and_deploy(run)
         run.end("succeeded")
-    except StageFailed as failure:
-        if isinstance(failure, Cancelled) or failure.code == "deadline_exceeded":
-            yield from stop_job(run)
-        run.end(failure.status, failure)
-    except Exception as error:  # an activity still failing after every retry
-        run.end("failed", StageFailed("activity_failed", str(error)[:500]))
-    folder = run.report["report_folder"]
-    written = yield from run.call(
-        "write_report",
-        ReportInput(
-            report_folder=folder, report=run.report, result_file=run.report.get("result_file")
-        ).dump(),
-    )
-    run.report["artifacts"] = written["artifacts"]
-    run.publish(report=folder)
+    except PipelineError as failure:
+        run.fail(failure)
+    except Exception as error:  # a bug in the workflow: the run still ends with a report
+        run.fail(PipelineError("internal_error", f"{type(error).__name__}: {short(str(error), 300)}"))
+    yield from release(run)
+    yield from write_report(run)
     return {
-        "run": run.request.run,
+        "run": request.run,
         "attempt": run.attempt,
-        "status": run.report["status"],
-        "errors": run.report["errors"],
-        "artifacts": run.report.get("artifacts"),
+        "status": run.report.status,
+        "errors": [error.model_dump() for error in run.report.errors],
+        "artifacts": run.report.artifacts,
+        "seen": {**request.seen, **run.report.inputs},
     }
 
 
+@run_step
 def train_and_deploy(run: RunState) -> Steps:
     request = run.request
     if request.source == "blob" and request.settle_seconds > 0:
@@ -69,223 +101,356 @@ def train_and_deploy(run: RunState) -> Steps:
         yield from run.sleep(request.settle_seconds)
 
     run.enter("resolving")
-    plan = RunPlan.model_validate(
-        (yield from run.call("resolve_run", ResolveInput(request=request, attempt=run.attempt).dump()))
-    )
-    run.report.update(
-        options=plan.options.model_dump(mode="json"), datasets=[d.dump() for d in plan.datasets]
-    )
+    plan: RunPlan = yield from run.call(RESOLVE_RUN, ResolveInput(request=request, attempt=run.attempt))
+    run.report.options = plan.options
+    run.report.datasets = plan.datasets
+    run.report.inputs = plan.pinned()
+    run.publish()
 
     run.enter("validating")
     yield from validate(run, plan)
-    if plan.options.approval == "training":
+    if "training" in plan.options.approval_gates:
         yield from run.await_approval("training", plan.options.approval_timeout_hours)
 
     run.enter("uploading")
-    uploads = yield from run.call_all("upload_file", [UploadInput(dataset=d).dump() for d in plan.datasets])
-    run.report["files"] = {u["kind"]: u for u in uploads}
-    yield from wait_until_processed(run, uploads, plan)
+    training_sets = [d for d in plan.datasets if d.kind in ("training", "validation")]
+    uploads = yield from run.call_all(UPLOAD_FILE, [UploadInput(dataset=d) for d in training_sets])
+    run.report.files = {upload.kind: upload for upload in uploads}
+    yield from wait_until_processed(run, plan)
 
     run.enter("submitting")
-    files = run.report["files"]
-    job = yield from run.call(
-        "submit_fine_tune",
+    files = run.report.files
+    submitted = yield from run.call(
+        SUBMIT_JOB,
         SubmitInput(
-            run_key=f"{run.context.instance_id}/{run.attempt}",
-            training_file=files["training"]["id"],
-            validation_file=(files.get("validation") or {}).get("id"),
+            run_key=run.run_key,
+            training_file=files["training"].id,
+            validation_file=files["validation"].id if "validation" in files else None,
             options=plan.options,
-        ).dump(),
+        ),
     )
-    run.track_job({"id": job["id"], "status": "submitted"})
-    run.report["job"] = {"id": job["id"], "reused": job["reused"]}
+    run.report.job = JobRecord(id=submitted.id, reused=submitted.reused, status="submitted")
+    run.publish()
 
     run.enter("training")
-    final = yield from monitor(run, job["id"], plan)
-    if final["status"] != "succeeded":
-        error = final.get("error") or {}
-        raise StageFailed(
-            error.get("code") or f"job_{final['status']}",
-            error.get("message") or f"fine-tuning job {job['id']} ended {final['status']}",
-        )
+    final = yield from train(run, submitted.id, plan)
 
     run.enter("choosing_model")
-    model = yield from choose_model(run, final, plan)
-    if plan.options.approval == "deployment":
+    choice = yield from choose(run, final, plan)
+    if "deployment" in plan.options.approval_gates:
         yield from run.await_approval("deployment", plan.options.approval_timeout_hours)
 
     run.enter("deploying")
-    deployment = DeployInput(
-        name=plan.options.deployment_name,
-        model=model,
-        sku=plan.options.deployment_sku,
-        capacity=plan.options.deployment_capacity,
-    )
-    yield from run.call("deploy_model", deployment.dump())
-    yield from wait_until_deployed(run, deployment.name, plan)
+    yield from deploy(run, plan, choice.model)
 
     run.enter("smoke_testing")
-    yield from smoke_test(run, deployment.name, plan)
+    yield from smoke_test(run, plan)
 
 
+@run_step
 def validate(run: RunState, plan: RunPlan) -> Steps:
     """Stop bad data before any money is spent; every bad line is in the validation reports."""
-    n_epochs = plan.options.hyperparameters.get("n_epochs")
-    summaries = yield from run.call_all(
-        "validate_dataset",
-        [
-            ValidateInput(
-                dataset=d,
-                model=plan.options.base_model,
-                method=plan.options.method,
-                n_epochs=n_epochs if isinstance(n_epochs, int) else None,
-                report_folder=plan.report_folder,
-            ).dump()
-            for d in plan.datasets
-        ],
+    options = plan.options
+    result = yield from run.call(
+        VALIDATE_DATASETS,
+        ValidateInput(
+            datasets=plan.datasets,
+            model=options.base_model,
+            method=options.method,
+            training_type=options.training_type,
+            n_epochs=options.n_epochs,
+            report_folder=plan.report_folder,
+        ),
     )
-    run.report["validation"] = {s["kind"]: s for s in summaries}
-    invalid = [s for s in summaries if not s["valid"]]
+    run.report.validation = {summary.kind: summary for summary in result.files}
+    invalid = [s for s in result.files if not s.valid]
     if invalid:
-        raise StageFailed(
+        raise PipelineError(
             "invalid_data",
             "; ".join(
-                f"{s['file']}: {s['error_count']} error(s) ({', '.join(sorted(s['errors_by_code']))})"
-                for s in invalid
+                f"{s.file}: {s.error_count} error(s) ({', '.join(sorted(s.errors_by_code))})" for s in invalid
             ),
         )
-    estimate = run.report["validation"]["training"]["estimate"]
-    run.report["estimate"] = estimate
+    training = result.of("training")
+    assert training is not None  # resolve always pins a training file
+    run.report.estimate = training.estimate
+    check_cost(training.cost_usd, training.estimate, plan)
+
+
+def check_cost(cost: float | None, estimate: dict[str, Any], plan: RunPlan) -> None:
     ceiling = plan.options.max_cost_usd
     if ceiling is None:
         return
-    cost = estimate.get("cost_usd")
     if cost is None:
-        raise StageFailed(
+        raise PipelineError(
             "cost_unknown",
-            f"a cost ceiling of ${ceiling:.2f} is set but there is no training price "
-            f"for {plan.options.base_model} (set FT_TRAINING_PRICES)",
+            f"a cost ceiling of ${ceiling:.2f} is set but there is no training price for "
+            f"{plan.options.base_model} ({plan.options.training_type}); set FT_TRAINING_PRICES",
         )
     if cost > ceiling:
-        raise StageFailed(
+        raise PipelineError(
             "cost_ceiling_exceeded",
-            f"estimated training cost ${cost:.2f} "
-            f"({estimate.get('billed_tokens')} billed tokens) is above the ceiling of ${ceiling:.2f}",
+            f"estimated training cost ${cost:.2f} ({estimate.get('billed_tokens')} billed tokens) "
+            f"is above the ceiling of ${ceiling:.2f}",
         )
 
 
-def wait_until_processed(run: RunState, uploads: list[dict], plan: RunPlan) -> Steps:
-    pending = [u["id"] for u in uploads if u["status"] != "processed"]
-    interval = plan.options.poll_min_seconds
-    for _ in range(FILE_POLLS):
-        if not pending:
-            return
+@run_step
+def poll(
+    run: RunState,
+    check: Callable[[], Steps],
+    *,
+    attempts: int,
+    interval: float,
+    give_up: PipelineError,
+) -> Steps:
+    """Ask `check` until it answers done, with growing durable timers between the questions; a
+    check answers (done, value)."""
+    for _ in range(attempts):
+        done, value = yield from check()
+        if done:
+            return value
         yield from run.sleep(interval)
-        statuses = yield from run.call_all("get_file_status", pending)
-        rejected = [s for s in statuses if s["status"] == "error"]
-        if rejected:
-            raise StageFailed("file_rejected", "; ".join(f"{s['id']}: {s.get('error')}" for s in rejected))
-        pending = [s["id"] for s in statuses if s["status"] != "processed"]
         interval = backoff(interval, SHORT_WAIT_CAP_SECONDS)
-    raise StageFailed("file_processing_timeout", f"files {', '.join(pending)} were not processed in time")
+    raise give_up
 
 
-def monitor(run: RunState, job_id: str, plan: RunPlan) -> Steps:
-    """Race the monitor against the deadline and a cancel request."""
+@run_step
+def wait_until_processed(run: RunState, plan: RunPlan) -> Steps:
+    """Azure processes an uploaded file before a job may use it."""
+
+    def processed() -> Steps:
+        pending = [f.id for f in run.report.files.values() if f.status != "processed"]
+        if not pending:
+            return True, None
+        statuses = yield from run.call_all(GET_FILE_STATUS, [FileRef(file_id=file_id) for file_id in pending])
+        rejected = [s for s in statuses if s.status == "error"]
+        if rejected:
+            raise PipelineError("file_rejected", "; ".join(f"{s.id}: {s.error}" for s in rejected))
+        done = {s.id for s in statuses if s.status == "processed"}
+        run.report.files = {
+            kind: f.model_copy(update={"status": "processed"}) if f.id in done else f
+            for kind, f in run.report.files.items()
+        }
+        return len(done) == len(pending), None
+
+    yield from poll(
+        run,
+        processed,
+        attempts=FILE_POLLS,
+        interval=plan.options.poll_min_seconds,
+        give_up=PipelineError("file_processing_timeout", "the uploaded files were not processed in time"),
+    )
+
+
+@run_step
+def train(run: RunState, job_id: str, plan: RunPlan) -> Steps:
+    """Race the monitor against the deadline and a cancel, and pass pause/resume requests on."""
     context = run.context
-    deadline = context.current_utc_datetime + timedelta(hours=plan.options.job_timeout_hours)
+    options = plan.options
+    deadline = context.create_timer(context.current_utc_datetime + timedelta(hours=options.job_timeout_hours))
     watcher = context.call_sub_orchestrator(
         MONITOR,
         MonitorInput(
             job_id=job_id,
-            interval_seconds=plan.options.poll_min_seconds,
-            max_interval_seconds=plan.options.poll_max_seconds,
-        ).model_dump(),
+            interval_seconds=options.poll_min_seconds,
+            max_interval_seconds=options.poll_max_seconds,
+        ).dump(),
         instance_id=monitor_instance_id(context.instance_id, run.attempt),
+        expected_type=dict,
     )
-    deadline_timer = context.create_timer(deadline)
-    winner = yield context.task_any([watcher, deadline_timer, run.cancel])
-    if winner is run.cancel:
-        raise Cancelled("cancelled on request during training")
-    if winner is deadline_timer:
-        raise StageFailed(
-            "deadline_exceeded",
-            f"the job did not finish within {plan.options.job_timeout_hours:g} "
-            "hours (FT_JOB_TIMEOUT_HOURS); it was cancelled",
+    control = run.job_control()
+    while True:
+        winner = yield context.task_any([watcher, deadline, run.cancel, control])
+        if winner is run.cancel:
+            raise PipelineError("cancelled", "cancelled on request during training")
+        if winner is deadline:
+            raise PipelineError(
+                "deadline_exceeded",
+                f"the job did not finish within {options.job_timeout_hours:g} hours (FT_JOB_TIMEOUT_HOURS); "
+                "it was cancelled",
+            )
+        if winner is control:
+            yield from pass_on(run, job_id, control.result)
+            control = run.job_control()
+            continue
+        deadline.cancel()
+        break
+    if isinstance(watcher.result, Exception):
+        raise PipelineError(
+            "service_unavailable", f"watching job {job_id} failed: {short(str(watcher.result), 300)}"
         )
-    deadline_timer.cancel()
-    outcome = watcher.result
-    if isinstance(outcome, Exception):
-        raise StageFailed("monitor_failed", f"watching job {job_id} failed: {outcome}")
-    if outcome.get("failure"):
-        raise StageFailed(outcome["failure"]["code"], outcome["failure"]["message"])
-    final = outcome["result"]
+    final = ActivityOutcome.model_validate(watcher.result).unwrap(JobStatus)
     run.track_job(final)
-    run.report["job"].update(
-        {key: final.get(key) for key in ("status", "model", "fine_tuned_model", "trained_tokens", "error")}
-    )
-    run.report["result_file"] = (final.get("result_files") or [None])[0]
-    run.publish()
+    run.result_file = final.result_files[0] if final.result_files else None
+    if final.status == "cancelled":
+        raise PipelineError("job_cancelled", f"fine-tuning job {job_id} was cancelled outside the pipeline")
+    if final.status != "succeeded":
+        error = final.error
+        raise PipelineError(
+            "job_failed",
+            error.message if error and error.message else f"fine-tuning job {job_id} ended {final.status}",
+            service_code=error.service_code if error else None,
+        )
     return final
 
 
-def stop_job(run: RunState) -> Steps:
-    """A cancelled or overdue run cancels its Azure job, so nobody pays for training nobody wants."""
-    if not run.job["id"]:
+@run_step
+def pass_on(run: RunState, job_id: str, request: Any) -> Steps:
+    """A pause or resume asked through the API: sent to Azure, recorded in the report."""
+    action = request.get("action") if isinstance(request, dict) else None
+    if action not in ("pause", "resume"):
         return
-    status = yield from run.call("cancel_job", run.job["id"])
-    run.track_job(status)
-    run.report.setdefault("job", {}).update(status=status["status"])
-
-
-def choose_model(run: RunState, final: dict, plan: RunPlan) -> Steps:
-    if plan.options.model_choice == "best_checkpoint":
-        choice = yield from run.call("list_checkpoints", final["id"])
-        if choice:
-            run.report["model_choice"] = {"strategy": "best_checkpoint", **choice}
-            return choice["model"]
-        reason = "best_checkpoint was asked for but the job has no checkpoints; deploying the final model"
+    by = request.get("by")
+    record = JobControlRecord(action=action, at=iso(run.context), by=short(str(by), 200) if by else None)
+    try:
+        status = yield from run.call(CONTROL_JOB, JobControl(job_id=job_id, action=action))
+    except PipelineError as failure:
+        if failure.code == "cancelled":
+            raise
+        record.status = f"not done ({failure.code}): {failure.message}"  # the job trains on; the run too
     else:
-        reason = "the final model of the job (model_choice=final)"
-    run.report["model_choice"] = {"strategy": "final", "model": final["fine_tuned_model"], "reason": reason}
-    return final["fine_tuned_model"]
+        run.track_job(status)
+        record.status = status.status
+    assert run.report.job is not None
+    run.report.job.controls.append(record)
+    run.publish()
 
 
-def wait_until_deployed(run: RunState, name: str, plan: RunPlan) -> Steps:
-    interval = plan.options.poll_min_seconds
-    for _ in range(DEPLOYMENT_POLLS):
-        status = yield from run.call("get_deployment_status", name)
-        run.report["deployment"] = status
-        state = status["provisioning_state"]
-        if state == "Succeeded":
-            return
-        if state in ("Failed", "Canceled", "Deleting", "NotFound"):
-            raise StageFailed("deployment_failed", f"deployment {name} is {state}")
-        yield from run.sleep(interval)
-        interval = backoff(interval, SHORT_WAIT_CAP_SECONDS)
-    raise StageFailed("deployment_timeout", f"deployment {name} was not ready in time")
+@run_step
+def choose(run: RunState, final: JobStatus, plan: RunPlan) -> Steps:
+    if not final.fine_tuned_model:
+        raise PipelineError("no_model", f"job {final.id} succeeded without a fine-tuned model")
+    checkpoints = None
+    if plan.options.model_choice == "best_checkpoint":
+        checkpoints = yield from run.call(LIST_CHECKPOINTS, JobId(job_id=final.id))
+    choice: ModelChoice = choose_model(plan.options.model_choice, final.fine_tuned_model, checkpoints)
+    run.report.model_choice = choice
+    return choice
 
 
-def smoke_test(run: RunState, deployment: str, plan: RunPlan) -> Steps:
-    """Azure answers DeploymentNotReady for a while after provisioning succeeds: wait with durable
-    timers (not inside the activity) and ask again."""
-    request = SmokeInput(deployment=deployment, messages=plan.options.smoke_test_messages).dump()
-    interval = plan.options.poll_min_seconds
-    for attempt in range(1, SMOKE_TEST_ATTEMPTS + 1):
-        result = yield from run.call("smoke_test", request)
-        if result["ok"]:
-            run.report["smoke_test"] = {
-                "messages": request["messages"],
-                "answer": result["answer"],
-                "latency_ms": result["latency_ms"],
-                "usage": result["usage"],
-                "attempts": attempt,
-            }
-            return
-        yield from run.sleep(interval)
-        interval = backoff(interval, SHORT_WAIT_CAP_SECONDS)
-    raise StageFailed(
-        "smoke_test_failed",
-        f"deployment {deployment} was still not serving after "
-        f"{SMOKE_TEST_ATTEMPTS} attempts ({result['code']})",
+@run_step
+def deploy(run: RunState, plan: RunPlan, model: str) -> Steps:
+    """Create or update the production deployment; remember what it served before, so a run that
+    does not succeed can put it back."""
+    options = plan.options
+    name = options.deployment_name
+    current: DeploymentStatus = yield from run.call(GET_DEPLOYMENT, DeploymentRef(name=name))
+    if current.exists and not current.managed:
+        raise PipelineError(
+            "deployment_not_managed",
+            f"deployment {name} exists and was not created by this service; it was left as it is",
+        )
+    replaced = current.model if current.exists and current.model != model else None
+    run.report.deployment = DeploymentRecord(
+        name=name,
+        model=model,
+        sku=options.deployment_sku,
+        capacity=options.deployment_capacity,
+        created=not current.exists,
+        replaced_model=replaced,
     )
+    request = DeployInput(
+        name=name,
+        model=model,
+        sku=options.deployment_sku,
+        capacity=options.deployment_capacity,
+        run_key=run.run_key,
+        role="production",
+        replaces=replaced,
+    )
+    yield from run.call(DEPLOY_MODEL, request)
+
+    def ready() -> Steps:
+        status = yield from run.call(GET_DEPLOYMENT, DeploymentRef(name=name))
+        assert run.report.deployment is not None
+        run.report.deployment.provisioning_state = status.provisioning_state
+        if status.provisioning_state == "Succeeded":
+            return True, status
+        if not status.exists or status.provisioning_state in ("Failed", "Canceled", "Deleting", "Disabled"):
+            raise PipelineError(
+                "deployment_failed", f"deployment {name} is {status.provisioning_state or 'gone'}"
+            )
+        return False, status
+
+    yield from poll(
+        run,
+        ready,
+        attempts=DEPLOYMENT_POLLS,
+        interval=options.poll_min_seconds,
+        give_up=PipelineError("deployment_timeout", f"deployment {name} was not ready in time"),
+    )
+
+
+@run_step
+def smoke_test(run: RunState, plan: RunPlan) -> Steps:
+    """Azure answers DeploymentNotReady for a while after provisioning succeeds: ask again after
+    durable timers (not inside the activity)."""
+    request = SmokeInput(deployment=plan.options.deployment_name, messages=plan.options.smoke_test_messages)
+    attempts = 0
+
+    def answered() -> Steps:
+        nonlocal attempts
+        attempts += 1
+        result = yield from run.call(SMOKE_TEST, request)
+        if result.ok:
+            run.report.smoke_test = SmokeRecord(
+                messages=request.messages,
+                answer=result.answer,
+                latency_ms=result.latency_ms,
+                usage=result.usage,
+                attempts=attempts,
+            )
+        return result.ok, result
+
+    yield from poll(
+        run,
+        answered,
+        attempts=SMOKE_TEST_ATTEMPTS,
+        interval=plan.options.poll_min_seconds,
+        give_up=PipelineError(
+            "smoke_test_failed",
+            f"deployment {request.deployment} was still not serving after {SMOKE_TEST_ATTEMPTS} attempts",
+        ),
+    )
+
+
+@run_step
+def release(run: RunState) -> Steps:
+    """Nothing keeps billing after the run: unfinished jobs are cancelled, temporary deployments
+    deleted, and a run that did not succeed leaves production as it found it. Found through
+    Azure by the run key, so a job whose submit answer was lost to a cancel is found too."""
+    if run.report.job is None and run.report.deployment is None and not run.report.files:
+        return  # nothing was sent to Azure that could still run
+    try:
+        released = yield from run.call(
+            RELEASE_RESOURCES,
+            ReleaseInput(run_key=run.run_key, keep_production=run.report.status == "succeeded"),
+        )
+    except PipelineError as failure:
+        run.report.cleanup.append(
+            f"could not release the run's resources ({failure.code}): {failure.message}"
+        )
+        run.report.warnings.append("the reconciler will retry the clean-up")
+        return
+    notes = [f"cancelled fine-tuning job {job_id}" for job_id in released.cancelled_jobs]
+    notes += [f"deleted deployment {name}" for name in released.deleted_deployments]
+    notes += [
+        f"restored deployment {name} to {model}" for name, model in released.restored_deployments.items()
+    ]
+    run.report.cleanup.extend(notes)
+    deployment = run.report.deployment
+    if deployment is not None:
+        deployment.removed = deployment.name in released.deleted_deployments
+        deployment.restored_model = released.restored_deployments.get(deployment.name)
+    if run.report.job is not None and run.report.job.id in released.cancelled_jobs:
+        run.report.job.status = "cancelled"
+    run.publish()
+
+
+@run_step
+def write_report(run: RunState) -> Steps:
+    written = yield from run.call(WRITE_REPORT, ReportInput(report=run.report, result_file=run.result_file))
+    run.report.artifacts = written.artifacts
+    run.report.late_files = written.late_files
+    run.publish(report=run.report.report_folder)

@@ -1,5 +1,7 @@
-"""Triggers: how runs start and are watched (the blob trigger and the HTTP API)."""
+"""Triggers: how runs start and are watched (blob trigger, HTTP API) and kept honest (reconciler)."""
 
-from triggers import blob, http_api
+from triggers import blob, http_api, reconciler
 
-BLUEPRINTS = (blob.blueprint, http_api.blueprint)
+__all__ = ["BLUEPRINTS"]
+
+BLUEPRINTS = (blob.blueprint, http_api.blueprint, reconciler.blueprint)

@@ -11,14 +11,18 @@ from __future__ import annotations
 import logging
 from functools import cache, cached_property
 
+from azure.core.credentials import TokenCredential
 from azure.identity import DefaultAzureCredential, get_bearer_token_provider
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.storage.blob import BlobServiceClient
-from openai import AzureOpenAI
+from openai import AzureOpenAI, OpenAI
 
 from tuning.credentials import StaticTokenCredential
+from tuning.deployments import DeploymentTarget
 from tuning.settings import Settings, SettingsError, load_settings
 from tuning.storage import DatasetStore
+
+__all__ = ["Clients", "shared_clients"]
 
 log = logging.getLogger("tuning.clients")
 COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
@@ -35,23 +39,29 @@ class Clients:
         self.settings = settings
 
     @cached_property
-    def credential(self):
+    def credential(self) -> TokenCredential:
         if self.settings.emulator_token:
             return StaticTokenCredential(self.settings.emulator_token)
         return DefaultAzureCredential()
 
     @cached_property
-    def openai(self) -> AzureOpenAI:
-        endpoint = self.settings.require_openai()
-        common = dict(
+    def openai(self) -> OpenAI:
+        """The data-plane client of the configured API style: `/openai/v1/` (the GA surface, on the
+        plain OpenAI client) or the dated `api-version` routes (AzureOpenAI)."""
+        endpoint = self.settings.require_openai().rstrip("/")
+        key = self.settings.openai_api_key
+        token = None if key else get_bearer_token_provider(self.credential, COGNITIVE_SERVICES_SCOPE)
+        if self.settings.openai_api_style == "v1":
+            return OpenAI(
+                base_url=f"{endpoint}/openai/v1/", api_key=key or token, max_retries=OPENAI_MAX_RETRIES
+            )
+        return AzureOpenAI(
             azure_endpoint=endpoint,
             api_version=self.settings.openai_api_version,
+            api_key=key,
+            azure_ad_token_provider=token,
             max_retries=OPENAI_MAX_RETRIES,
         )
-        if self.settings.openai_api_key:
-            return AzureOpenAI(api_key=self.settings.openai_api_key, **common)
-        token_provider = get_bearer_token_provider(self.credential, COGNITIVE_SERVICES_SCOPE)
-        return AzureOpenAI(azure_ad_token_provider=token_provider, **common)
 
     @cached_property
     def management(self) -> CognitiveServicesManagementClient:
@@ -64,6 +74,17 @@ class Clients:
             credential_scopes=[f"{arm}/.default"],
             retry_total=ARM_MAX_RETRIES,
             retry_status=ARM_MAX_RETRIES,
+        )
+
+    @cached_property
+    def deployments(self) -> DeploymentTarget:
+        """The account's deployments, through ARM."""
+        _, resource_group, account = self.settings.require_arm_target()
+        return DeploymentTarget(
+            self.management,
+            resource_group,
+            account,
+            allow_http=self.settings.arm_endpoint.startswith("http://"),
         )
 
     @cached_property

@@ -1,36 +1,22 @@
-"""Which failures are worth retrying.
+"""Which failures of the Azure SDKs are worth retrying, and what the others mean for a run.
 
 A transient failure (throttling, a 5xx, a dropped connection) raises out of the activity so
 Durable Functions retries it with the retry options stated at the call site. A permanent one
-(bad data, a 400 from the service, a missing blob) must not be retried: retrying it only
-repeats the error and, for paid operations, could repeat a side effect. Activities turn it
-into a `Failure` result that the orchestrator records in the report.
+(a 4xx from the service, a bad blob) must not be retried: retrying only repeats the error and,
+for paid operations, could repeat a side effect. It becomes a PipelineError, which the activity
+returns as a Failure for the orchestrator to record.
 """
 
 from __future__ import annotations
 
 import openai
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
-from pydantic import BaseModel
 
-TRANSIENT_STATUS = {408, 409, 429, 500, 502, 503, 504}
+from tuning.failures import PipelineError, short
 
+__all__ = ["TRANSIENT_STATUS", "as_pipeline_error", "is_transient", "service_error_code"]
 
-class Failure(BaseModel):
-    code: str
-    message: str
-
-
-class PermanentError(Exception):
-    """A failure that retrying cannot fix."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-
-    def to_failure(self) -> Failure:
-        return Failure(code=self.code, message=self.message)
+TRANSIENT_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 
 def is_transient(error: BaseException) -> bool:
@@ -43,30 +29,25 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, (TimeoutError, ConnectionError))
 
 
-def as_failure(error: BaseException) -> Failure | None:
-    """The Failure a permanent error stands for, or None when the error should be retried."""
-    if isinstance(error, PermanentError):
-        return error.to_failure()
+def as_pipeline_error(error: BaseException) -> PipelineError | None:
+    """The permanent failure an error stands for, or None when it should be retried."""
+    if isinstance(error, PipelineError):
+        return error
     if is_transient(error):
         return None
     if isinstance(error, openai.APIStatusError):
-        return Failure(code=service_error_code(error), message=_short(error.message))
+        return PipelineError("service_error", error.message, service_code=service_error_code(error))
     if isinstance(error, HttpResponseError):
-        code = getattr(getattr(error, "error", None), "code", None) or f"http_{error.status_code}"
-        return Failure(code=code, message=_short(str(error.message or error)))
-    if isinstance(error, (ValueError, FileNotFoundError)):
-        return Failure(code=type(error).__name__, message=_short(str(error)))
-    return None
+        code = getattr(getattr(error, "error", None), "code", None)
+        return PipelineError("service_error", str(error.message or error), service_code=code)
+    return PipelineError("internal_error", f"{type(error).__name__}: {short(str(error), 300)}")
 
 
-def service_error_code(error: openai.APIStatusError) -> str:
-    """Azure's error code (`DeploymentNotReady`, `invalidPayload`...), else `http_<status>`.
+def service_error_code(error: openai.APIStatusError) -> str | None:
+    """Azure's or OpenAI's error code (`DeploymentNotReady`, `invalidPayload`...), if the body has one.
     The SDK hands over the body's `error` object, or the whole body for other shapes."""
     body = error.body if isinstance(error.body, dict) else {}
-    inner = body.get("error") if isinstance(body.get("error"), dict) else body
-    return str(inner.get("code") or f"http_{error.status_code}")
-
-
-def _short(text: str, limit: int = 500) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    nested = body.get("error")
+    inner = nested if isinstance(nested, dict) else body
+    code = inner.get("code")
+    return str(code) if code else None

@@ -1,53 +1,166 @@
-"""The payloads that cross the orchestration boundary: orchestration input, activity inputs
-and outputs. Small JSON objects only (ids, counts, short strings): dataset contents never pass
-through the orchestration history.
+"""The payloads that cross the orchestration boundary: the orchestration's input, each activity's
+input and output, and the outcome envelope activities answer with.
+
+Small JSON objects only (ids, counts, short strings): dataset contents never pass through the
+orchestration history. Every model forbids unknown fields, so a field renamed on one side of the
+boundary fails loudly on the other instead of reading as None. Nothing here imports an Azure SDK:
+the orchestrators import this module and must stay free of I/O.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Any, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tuning.errors import Failure
+from tuning.failures import PipelineError
 from tuning.options import ResolvedOptions
+from tuning.paths import check_run_name
+
+__all__ = [
+    "ActivityOutcome",
+    "Checkpoint",
+    "Checkpoints",
+    "DatasetKind",
+    "DeployInput",
+    "DeploymentRef",
+    "DeploymentStatus",
+    "Failure",
+    "FileRef",
+    "FileStatus",
+    "JobControl",
+    "JobId",
+    "JobStatus",
+    "JobSubmitted",
+    "LineIssue",
+    "Payload",
+    "PinnedBlob",
+    "Progress",
+    "ReleaseInput",
+    "ReleaseResult",
+    "ResolveInput",
+    "RunPlan",
+    "RunRequest",
+    "SmokeInput",
+    "SmokeResult",
+    "SubmitInput",
+    "UploadInput",
+    "UploadedFile",
+    "ValidateInput",
+    "ValidationResult",
+    "ValidationSummary",
+]
+
+DatasetKind = Literal["training", "validation", "eval"]
+Out = TypeVar("Out", bound="Payload")
+
+# Job states of both API styles (Azure's FineTuningState and OpenAI's fine-tuning job status).
+JOB_FINISHED = frozenset({"succeeded", "failed", "cancelled"})
+JOB_PAUSED = frozenset({"pausing", "paused", "resuming"})
 
 
 class Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A boundary payload: JSON in, JSON out, unknown fields refused.
+
+    `to_json`/`from_json` are the hooks the Functions worker's Durable serializer looks for, so a
+    payload returned by an activity arrives in the orchestrator as the same class when the call
+    passes `expected_type` (required under AZURE_FUNCTIONS_DURABLE_STRICT_TYPING).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
+    @classmethod
+    def to_json(cls, obj: Payload) -> dict[str, Any]:
+        return obj.dump()
+
+    @classmethod
+    def from_json(cls, data: Any) -> Self:
+        return cls.model_validate(data)
+
+
+class Failure(Payload):
+    """A permanent failure as it travels: our code, a message for people, Azure's own code if any."""
+
+    code: str
+    message: str
+    service_code: str | None = None
+
+    @classmethod
+    def of(cls, error: PipelineError) -> Failure:
+        return cls(code=error.code, message=error.message, service_code=error.service_code)
+
+    def error(self) -> PipelineError:
+        return PipelineError(self.code, self.message, service_code=self.service_code)
+
+
+class ActivityOutcome(Payload):
+    """How every activity answers: a result, or a permanent Failure that must not be retried."""
+
+    result: dict[str, Any] | None = None
+    failure: Failure | None = None
+
+    def unwrap(self, output: type[Out]) -> Out:
+        """The result as the activity's output model; a Failure raises as the PipelineError it was."""
+        if self.failure is not None:
+            raise self.failure.error()
+        return output.model_validate(self.result)
+
+
+# -- the run ---------------------------------------------------------------------------------
+
 
 class RunRequest(Payload):
-    """The orchestration's input, from the blob trigger or `POST /api/runs`."""
+    """The orchestration's input, from the blob trigger or `POST /api/runs`.
+
+    `seen` holds the ETag of each run-folder blob the starter saw, so a redelivered event for
+    one of them is recognised as a duplicate by its version, never by comparing clocks.
+    """
 
     run: str
     source: Literal["blob", "http"]
     training: str | None = None
     validation: str | None = None
     options: dict[str, Any] | None = None
-    settle_seconds: float = 0.0
+    settle_seconds: float = Field(default=0.0, ge=0)
+    seen: dict[str, str] = {}
+
+    @field_validator("run")
+    @classmethod
+    def _run_name(cls, run: str) -> str:
+        return check_run_name(run)
 
 
-class DatasetBlob(Payload):
-    kind: Literal["training", "validation"]
+class PinnedBlob(Payload):
+    """A dataset blob as the run pinned it: later reads must find exactly this version."""
+
+    kind: DatasetKind
     path: str
-    sha256: str
-    size: int
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+    etag: str
 
 
 class RunPlan(Payload):
     run: str
     attempt: str
     report_folder: str
-    datasets: list[DatasetBlob]
+    datasets: list[PinnedBlob]
     options: ResolvedOptions
-    price_per_1m_tokens: float | None = None
+    options_etag: str | None = None
 
-    def dataset(self, kind: str) -> DatasetBlob | None:
+    def dataset(self, kind: DatasetKind) -> PinnedBlob | None:
         return next((d for d in self.datasets if d.kind == kind), None)
+
+    def pinned(self) -> dict[str, str]:
+        """Path -> ETag of everything the attempt read, run.json included."""
+        versions = {d.path: d.etag for d in self.datasets}
+        if self.options_etag:
+            versions[f"incoming/{self.run}/run.json"] = self.options_etag
+        return versions
 
 
 class ResolveInput(Payload):
@@ -55,19 +168,33 @@ class ResolveInput(Payload):
     attempt: str
 
 
+# -- validation ------------------------------------------------------------------------------
+
+
 class ValidateInput(Payload):
-    dataset: DatasetBlob
+    datasets: list[PinnedBlob]
     model: str
     method: str
+    training_type: str
     n_epochs: int | None
     report_folder: str
 
 
+class LineIssue(Payload):
+    """One finding of the validator as the run keeps it (the full list stays in the blob)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    line: int | None = None
+    code: str
+    message: str
+
+
 class ValidationSummary(Payload):
-    """What the orchestration and report.json keep; the full report is a blob beside it."""
+    """What the orchestration and report.json keep of one file; the full report is a blob beside it."""
 
     file: str
-    kind: str
+    kind: DatasetKind
     valid: bool
     format: str | None
     examples: int
@@ -75,24 +202,44 @@ class ValidationSummary(Payload):
     encoding: str
     error_count: int
     warning_count: int
-    errors: list[dict[str, Any]]
+    errors: list[LineIssue]
     errors_by_code: dict[str, int]
     warnings_by_code: dict[str, int]
     tokens: dict[str, Any]
     estimate: dict[str, Any]
     report_blob: str
+    chart_blob: str | None = None
+
+    @property
+    def cost_usd(self) -> float | None:
+        cost = self.estimate.get("cost_usd")
+        return float(cost) if isinstance(cost, (int, float)) else None
+
+
+class ValidationResult(Payload):
+    files: list[ValidationSummary]
+
+    def of(self, kind: DatasetKind) -> ValidationSummary | None:
+        return next((f for f in self.files if f.kind == kind), None)
+
+
+# -- files and jobs --------------------------------------------------------------------------
 
 
 class UploadInput(Payload):
-    dataset: DatasetBlob
+    dataset: PinnedBlob
 
 
 class UploadedFile(Payload):
-    kind: str
+    kind: DatasetKind
     id: str
     filename: str
     status: str
     reused: bool
+
+
+class FileRef(Payload):
+    file_id: str
 
 
 class FileStatus(Payload):
@@ -108,9 +255,18 @@ class SubmitInput(Payload):
     options: ResolvedOptions
 
 
-class JobRef(Payload):
+class JobSubmitted(Payload):
     id: str
     reused: bool
+
+
+class JobId(Payload):
+    job_id: str
+
+
+class JobControl(Payload):
+    job_id: str
+    action: Literal["cancel", "pause", "resume"]
 
 
 class Progress(Payload):
@@ -131,30 +287,75 @@ class JobStatus(Payload):
 
     @property
     def finished(self) -> bool:
-        return self.status in ("succeeded", "failed", "cancelled")
+        return self.status in JOB_FINISHED
+
+    @property
+    def paused(self) -> bool:
+        return self.status in JOB_PAUSED
 
 
-class CheckpointChoice(Payload):
+class Checkpoint(Payload):
     model: str
-    step: int | None
-    valid_loss: float | None
-    train_loss: float | None
-    reason: str
+    step: int
+    valid_loss: float | None = None
+    train_loss: float | None = None
+
+
+class Checkpoints(Payload):
+    items: list[Checkpoint]
+
+
+# -- deployments and chat --------------------------------------------------------------------
+
+# pydantic patterns run on Rust's regex engine, where `$` is the end of the text (no newline
+# exception as in Python's `re`): these anchors are full-string matches.
+DEPLOYMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
+
+
+class DeploymentRef(Payload):
+    name: str = Field(pattern=DEPLOYMENT_NAME.pattern)
 
 
 class DeployInput(Payload):
-    name: str
+    """Create or update a deployment this service manages; `run_key` and `role` become its tags."""
+
+    name: str = Field(pattern=DEPLOYMENT_NAME.pattern)
     model: str
     sku: str
-    capacity: int
+    capacity: int = Field(ge=1)
+    run_key: str
+    role: Literal["production", "evaluation"]
+    replaces: str | None = None
+
+
+class ReleaseInput(Payload):
+    """Stop what a run attempt started: its unfinished jobs, its evaluation deployments, and (unless
+    the run succeeded) the production deployment it created or changed."""
+
+    run_key: str
+    keep_production: bool
+
+
+class ReleaseResult(Payload):
+    cancelled_jobs: list[str] = []
+    deleted_deployments: list[str] = []
+    restored_deployments: dict[str, str] = {}
 
 
 class DeploymentStatus(Payload):
+    """A deployment as ARM shows it; `exists` False when there is none of that name."""
+
     name: str
-    model: str | None
-    provisioning_state: str
+    exists: bool
+    model: str | None = None
+    model_version: str | None = None
+    provisioning_state: str | None = None
     sku: str | None = None
     capacity: int | None = None
+    managed: bool = False
+    run_key: str | None = None
+    role: str | None = None
+    replaces: str | None = None
 
 
 class SmokeInput(Payload):
@@ -163,22 +364,10 @@ class SmokeInput(Payload):
 
 
 class SmokeResult(Payload):
+    """One chat answer, or `ok` False while the deployment is not serving yet (`code` says why)."""
+
     ok: bool
-    retryable: bool = False
     code: str | None = None
     answer: str | None = None
     latency_ms: float | None = None
     usage: dict[str, int] | None = None
-
-
-class ReportInput(Payload):
-    report_folder: str
-    report: dict[str, Any]
-    result_file: str | None = None
-
-
-class ActivityOutcome(Payload):
-    """How an activity answers when its work can fail permanently: a result or a Failure."""
-
-    result: dict[str, Any] | None = None
-    failure: Failure | None = None

@@ -1,40 +1,42 @@
-"""The work behind each activity, as plain functions of (clients, payload) -> payload.
+"""The work behind each activity, as plain functions of (clients, input payload) -> output payload.
 
-Activities only parse their input and call one of these, so every step can be run and tested
-without the Functions runtime, against Azurite and the emulator.
+`STEPS` pairs every handle of tuning.handles with the function that implements it; activities/
+registers them, so a step runs the same under the Functions host, the dev host and the tests.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from tuning.catalog import resolve_model
+from tuning import handles
+from tuning.chat import smoke_test as chat_smoke_test
 from tuning.clients import Clients
-from tuning.deployments import DeploymentTarget
-from tuning.deployments import smoke_test as chat_smoke_test
-from tuning.errors import PermanentError
+from tuning.failures import PipelineError
 from tuning.fine_tuning import (
-    best_checkpoint,
+    control_job,
     file_status,
     job_status,
+    list_checkpoints,
     result_csv,
     submit_job,
     upload_dataset,
 )
-from tuning.fine_tuning import (
-    cancel_job as cancel_fine_tune,
-)
 from tuning.options import RunOptions, merge_options, parse_options
-from tuning.paths import check_run_name, confined_blob_path, report_folder, run_folder
+from tuning.paths import confined_blob_path, report_folder, run_folder
 from tuning.payloads import (
-    CheckpointChoice,
-    DatasetBlob,
+    Checkpoints,
+    DatasetKind,
     DeployInput,
+    DeploymentRef,
     DeploymentStatus,
+    FileRef,
     FileStatus,
-    JobRef,
+    JobControl,
+    JobId,
     JobStatus,
-    ReportInput,
+    JobSubmitted,
+    Payload,
     ResolveInput,
     RunPlan,
     SmokeInput,
@@ -42,195 +44,140 @@ from tuning.payloads import (
     SubmitInput,
     UploadedFile,
     UploadInput,
-    ValidateInput,
-    ValidationSummary,
 )
-from tuning.reports import parse_step_metrics, render_loss_svg, render_markdown
-from tuning.storage import BlobMissingError
-from tuning.validation import validate_stream
+from tuning.release import release_resources
+from tuning.reports import metrics_summary, parse_step_metrics, render_loss_svg, render_markdown
+from tuning.reports.model import LateFile, ReportArtifacts, ReportInput, RunReport
+from tuning.run_validation import validate_datasets
 
-SUMMARY_ERRORS = 20  # errors kept in the orchestration and report.json; the full list is a blob
+__all__ = ["STEPS", "Step"]
+
+Step = Callable[[Clients, Any], Payload]
 
 
 def resolve_run(clients: Clients, request: ResolveInput) -> RunPlan:
-    """Find the run's files, read run.json, merge options over settings, hash the datasets."""
+    """Find the run's files, read run.json, merge options under the operator's limits, pin the datasets."""
     run_request = request.request
-    run = check_run_name(run_request.run)
+    run = run_request.run
     store = clients.store
-    found = store.run_files(run) if run_request.source == "blob" else {}
-    training = run_request.training or found.get("training")
+    found = {f.role: f for f in store.run_files(run)}
+    training = run_request.training or (found["training"].path if "training" in found else None)
     if not training:
-        raise PermanentError(
+        raise PipelineError(
             "missing_training_file",
             f"no training file: expected {run_folder(run)}training.jsonl in container {store.name!r}",
         )
-    validation = run_request.validation or found.get("validation")
+    validation = run_request.validation or (found["validation"].path if "validation" in found else None)
     layers: list[RunOptions] = []
+    options_etag = None
     if "options" in found:
-        layers.append(parse_options(store.read_json(found["options"]), found["options"]))
+        data, options_etag = store.read_options(found["options"].path)
+        layers.append(parse_options(data, found["options"].path))
     layers.append(parse_options(run_request.options, "request options"))
     options = merge_options(clients.settings, run, *layers)
-    spec = resolve_model(options.base_model, clients.settings.training_prices)
-    if options.method not in spec.methods:
-        raise PermanentError(
-            "unsupported_method",
-            f"{spec.name} does not support {options.method} fine-tuning "
-            f"(supported: {', '.join(spec.methods)})",
-        )
-    datasets = []
-    for kind, path in (("training", training), ("validation", validation)):
-        if path:
-            try:
-                digest = store.digest(confined_blob_path(path))
-            except BlobMissingError as missing:
-                raise PermanentError("missing_file", str(missing)) from None
-            datasets.append(DatasetBlob(kind=kind, path=path, sha256=digest.sha256, size=digest.size))
+    wanted: list[tuple[DatasetKind, str | None]] = [("training", training), ("validation", validation)]
+    if "eval" in found:
+        wanted.append(("eval", found["eval"].path))
+    datasets = [store.pin(confined_blob_path(path), kind) for kind, path in wanted if path]
     return RunPlan(
         run=run,
         attempt=request.attempt,
         report_folder=report_folder(run, request.attempt),
         datasets=datasets,
-        options=options.model_copy(update={"base_model": spec.name}),
-        price_per_1m_tokens=spec.training_price_per_1m_tokens,
-    )
-
-
-def validate_dataset(clients: Clients, request: ValidateInput) -> ValidationSummary:
-    """Stream the blob through the validator and keep its full report beside the run report."""
-    dataset = request.dataset
-    with clients.store.open_stream(dataset.path) as stream:
-        report = validate_stream(
-            stream,
-            name=dataset.path,
-            model=request.model,
-            n_epochs=request.n_epochs,
-            price_overrides=clients.settings.training_prices,
-        )
-    document = report.to_dict()
-    expected = "preference" if request.method == "dpo" else "chat"
-    if report.format not in (None, expected):
-        problem = {
-            "line": None,
-            "code": "method_mismatch",
-            "message": f"the file holds {report.format} data but the run's method is {request.method}",
-        }
-        document["errors"] = [problem, *document["errors"]]
-        document["valid"] = False
-    blob = clients.store.write_json(f"{request.report_folder}validation-{dataset.kind}.json", document)
-    return summarize(document, dataset.kind, blob)
-
-
-def summarize(document: dict[str, Any], kind: str, blob: str) -> ValidationSummary:
-    """The validator's counts per code are complete even where its issue lists are capped."""
-    error_counts = dict(document["error_counts"])
-    for issue in document["errors"]:  # issues added here (method_mismatch) are not in the counts yet
-        if issue["code"] not in error_counts:
-            error_counts[issue["code"]] = 1
-    return ValidationSummary(
-        file=document["file"],
-        kind=kind,
-        valid=document["valid"],
-        format=document.get("format"),
-        examples=document["examples"],
-        model=document["model"],
-        encoding=document["encoding"],
-        error_count=sum(error_counts.values()),
-        warning_count=sum(document["warning_counts"].values()),
-        errors=document["errors"][:SUMMARY_ERRORS],
-        errors_by_code=error_counts,
-        warnings_by_code=document["warning_counts"],
-        tokens=document["tokens"],
-        estimate=document["estimate"],
-        report_blob=blob,
+        options=options,
+        options_etag=options_etag,
     )
 
 
 def upload_file(clients: Clients, request: UploadInput) -> UploadedFile:
-    return upload_dataset(clients.openai, request.dataset, clients.store.open_stream)
+    return upload_dataset(clients.openai, request.dataset, clients.store.open_pinned)
 
 
-def get_file_status(clients: Clients, file_id: str) -> FileStatus:
-    return file_status(clients.openai, file_id)
+def get_file_status(clients: Clients, request: FileRef) -> FileStatus:
+    return file_status(clients.openai, request.file_id)
 
 
-def submit_fine_tune(clients: Clients, request: SubmitInput) -> JobRef:
-    return submit_job(
-        clients.openai, request.run_key, request.training_file, request.validation_file, request.options
-    )
+def submit(clients: Clients, request: SubmitInput) -> JobSubmitted:
+    return submit_job(clients.openai, clients.settings.openai_api_style, request)
 
 
-def get_job_status(clients: Clients, job_id: str) -> JobStatus:
-    return job_status(clients.openai, job_id)
+def get_job_status(clients: Clients, request: JobId) -> JobStatus:
+    return job_status(clients.openai, request.job_id)
 
 
-def cancel_job(clients: Clients, job_id: str) -> JobStatus:
-    return cancel_fine_tune(clients.openai, job_id)
+def control(clients: Clients, request: JobControl) -> JobStatus:
+    return control_job(clients.openai, request.job_id, request.action)
 
 
-def choose_checkpoint(clients: Clients, job_id: str) -> CheckpointChoice | None:
-    return best_checkpoint(clients.openai, job_id)
-
-
-def _deployment_target(clients: Clients) -> DeploymentTarget:
-    _, resource_group, account = clients.settings.require_arm_target()
-    return DeploymentTarget(
-        clients.management,
-        resource_group,
-        account,
-        allow_http=clients.settings.arm_endpoint.startswith("http://"),
-    )
+def checkpoints(clients: Clients, request: JobId) -> Checkpoints:
+    return list_checkpoints(clients.openai, request.job_id)
 
 
 def deploy_model(clients: Clients, request: DeployInput) -> DeploymentStatus:
-    return _deployment_target(clients).start(request)
+    return clients.deployments.deploy(request)
 
 
-def get_deployment_status(clients: Clients, name: str) -> DeploymentStatus:
-    status = _deployment_target(clients).status(name)
-    return status or DeploymentStatus(name=name, model=None, provisioning_state="NotFound")
+def get_deployment(clients: Clients, request: DeploymentRef) -> DeploymentStatus:
+    return clients.deployments.status(request.name)
+
+
+def delete_deployment(clients: Clients, request: DeploymentRef) -> DeploymentStatus:
+    return clients.deployments.delete(request.name)
 
 
 def smoke_test(clients: Clients, request: SmokeInput) -> SmokeResult:
     return chat_smoke_test(clients.openai, request.deployment, request.messages)
 
 
-def write_report(clients: Clients, request: ReportInput) -> dict[str, Any]:
+def write_report(clients: Clients, request: ReportInput) -> ReportArtifacts:
     """report.json, report.md and loss.svg; written for every run, whatever its end."""
-    report = dict(request.report)
-    steps = []
-    if request.result_file:
-        steps = parse_step_metrics(result_csv(clients.openai, request.result_file))
-        report["metrics"] = metrics_summary(steps)
-    folder = request.report_folder
-    artifacts = {name: f"{folder}{name}" for name in ("report.json", "report.md", "loss.svg")}
-    for kind in ("training", "validation"):
-        blob = ((report.get("validation") or {}).get(kind) or {}).get("report_blob")
-        if blob:
-            artifacts[f"validation-{kind}.json"] = blob
-    report["artifacts"] = artifacts
+    report = request.report.model_copy(deep=True)
+    steps = parse_step_metrics(result_csv(clients.openai, request.result_file)) if request.result_file else []
+    if steps:
+        report.metrics = metrics_summary(steps)
     store = clients.store
+    report.late_files = late_files(clients, report)
+    folder = report.report_folder
+    artifacts = {name: f"{folder}{name}" for name in ("report.json", "report.md", "loss.svg")}
+    for summary in report.validation.values():
+        artifacts[f"validation-{summary.kind}.json"] = summary.report_blob
+        if summary.chart_blob:
+            artifacts[f"lengths-{summary.kind}.svg"] = summary.chart_blob
+    report.artifacts = artifacts
     store.write_text(
-        artifacts["loss.svg"],
-        render_loss_svg(steps, title=f"Loss per step: {report.get('run')}"),
-        "image/svg+xml",
+        artifacts["loss.svg"], render_loss_svg(steps, title=f"Loss per step: {report.run}"), "image/svg+xml"
     )
     store.write_text(artifacts["report.md"], render_markdown(report), "text/markdown; charset=utf-8")
-    store.write_json(artifacts["report.json"], report)
-    return {"artifacts": artifacts, "container": store.name}
+    store.write_json(artifacts["report.json"], report.model_dump(mode="json"))
+    return ReportArtifacts(container=store.name, artifacts=artifacts, late_files=report.late_files)
 
 
-def metrics_summary(steps) -> dict[str, Any]:
-    if not steps:
-        return {"steps": 0, "final": None}
-    last = steps[-1]
-    last_valid = next((s for s in reversed(steps) if s.valid_loss is not None), None)
-    return {
-        "steps": len(steps),
-        "final": {
-            "step": last.step,
-            "train_loss": last.train_loss,
-            "train_mean_token_accuracy": last.train_mean_token_accuracy,
-            "valid_loss": last_valid.valid_loss if last_valid else None,
-            "valid_mean_token_accuracy": last_valid.valid_mean_token_accuracy if last_valid else None,
-        },
-    }
+def late_files(clients: Clients, report: RunReport) -> list[LateFile]:
+    """Run-folder files that are not the versions this attempt used: a file landing mid-run is
+    never silently ignored; the report says a new attempt picks it up."""
+    used = report.inputs
+    if not used:
+        return []
+    return [
+        LateFile(path=f.path, etag=f.etag, change="changed" if f.path in used else "new")
+        for f in clients.store.run_files(report.run)
+        if used.get(f.path) != f.etag
+    ]
+
+
+STEPS: Mapping[handles.Activity[Any, Any], Step] = {
+    handles.RESOLVE_RUN: resolve_run,
+    handles.VALIDATE_DATASETS: validate_datasets,
+    handles.UPLOAD_FILE: upload_file,
+    handles.GET_FILE_STATUS: get_file_status,
+    handles.SUBMIT_JOB: submit,
+    handles.GET_JOB_STATUS: get_job_status,
+    handles.CONTROL_JOB: control,
+    handles.LIST_CHECKPOINTS: checkpoints,
+    handles.DEPLOY_MODEL: deploy_model,
+    handles.GET_DEPLOYMENT: get_deployment,
+    handles.DELETE_DEPLOYMENT: delete_deployment,
+    handles.RELEASE_RESOURCES: release_resources,
+    handles.SMOKE_TEST: smoke_test,
+    handles.WRITE_REPORT: write_report,
+}

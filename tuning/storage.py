@@ -1,6 +1,9 @@
 """The dataset container: run folders in, reports out.
 
 Datasets are only ever read (streamed, never loaded whole); reports are the only blobs written.
+A run pins each dataset at resolve time (its ETag, SHA-256 and size) and every later read asks
+storage for exactly that version: a blob replaced after validation fails the read with
+`dataset_changed` instead of sending unvalidated bytes to training.
 """
 
 from __future__ import annotations
@@ -8,48 +11,74 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import ContainerClient, ContentSettings
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.storage.blob import ContainerClient, ContentSettings, StorageStreamDownloader
 
+from tuning.failures import PipelineError
 from tuning.paths import DATASET_FILES, RUN_OPTIONS_FILE, confined_blob_path, run_folder
+from tuning.payloads import DatasetKind, PinnedBlob
+
+__all__ = ["CHUNK", "MAX_OPTIONS_BYTES", "DatasetStore", "RunFile"]
 
 CHUNK = 4 * 1024 * 1024
-
-
-class BlobMissingError(FileNotFoundError):
-    """A dataset blob named by a run does not exist."""
+MAX_OPTIONS_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
-class BlobDigest:
+class RunFile:
+    """A file of a run folder as listed: its role, path and current version."""
+
+    role: str  # training, validation, eval or options
     path: str
-    sha256: str
-    size: int
+    etag: str
 
 
-class _BlobRaw(io.RawIOBase):
-    """Adapts a blob download to a file object so the validator can stream it line by line."""
+class _ChunkReader(io.RawIOBase):
+    """A blob download as a file object, optionally checking that the bytes are the pinned ones.
 
-    def __init__(self, downloader) -> None:
-        self._chunks = downloader.chunks()
+    The check runs as the bytes stream through (to the validator, or into an upload request), and
+    a mismatch raises before the last byte is handed over, so a consumer never completes with
+    bytes that differ from the pinned dataset.
+    """
+
+    def __init__(self, chunks: Iterator[bytes], expected: PinnedBlob | None = None) -> None:
+        self._chunks = chunks
         self._buffer = b""
+        self._expected = expected
+        self._sha = hashlib.sha256()
+        self._size = 0
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, target) -> int:
+    def readinto(self, target: Any) -> int:
         while not self._buffer:
             try:
                 self._buffer = next(self._chunks)
             except StopIteration:
+                self._check_complete()
                 return 0
+            self._sha.update(self._buffer)
+            self._size += len(self._buffer)
         size = min(len(target), len(self._buffer))
         target[:size] = self._buffer[:size]
         self._buffer = self._buffer[size:]
         return size
+
+    def _check_complete(self) -> None:
+        expected = self._expected
+        if expected and (self._size != expected.size or self._sha.hexdigest() != expected.sha256):
+            raise PipelineError(
+                "dataset_changed",
+                f"{expected.path} no longer holds the bytes this run validated "
+                f"(sha256 {expected.sha256[:12]}…)",
+            )
 
 
 class DatasetStore:
@@ -61,50 +90,85 @@ class DatasetStore:
         return self.container.container_name
 
     def ensure_container(self) -> None:
-        try:
+        with suppress(ResourceExistsError):
             self.container.create_container()
-        except ResourceExistsError:
-            pass
 
-    def run_files(self, run: str) -> dict[str, str]:
-        """The run folder's known files by role: training, validation, options."""
-        found: dict[str, str] = {}
+    def run_files(self, run: str) -> list[RunFile]:
+        """The run folder's known files with their current versions."""
         prefix = run_folder(run)
+        found = []
         for blob in self.container.list_blobs(name_starts_with=prefix):
             file_name = blob.name[len(prefix) :]
-            if file_name in DATASET_FILES:
-                found[DATASET_FILES[file_name]] = blob.name
-            elif file_name == RUN_OPTIONS_FILE:
-                found["options"] = blob.name
+            role = "options" if file_name == RUN_OPTIONS_FILE else DATASET_FILES.get(file_name)
+            if role:
+                found.append(RunFile(role=role, path=blob.name, etag=blob.etag))
         return found
 
     def exists(self, path: str) -> bool:
-        return self.container.get_blob_client(confined_blob_path(path)).exists()
+        return bool(self.container.get_blob_client(confined_blob_path(path)).exists())
 
-    def _download(self, path: str):
+    def etag(self, path: str) -> str | None:
         try:
-            return self.container.download_blob(confined_blob_path(path), max_concurrency=1)
+            return str(self.container.get_blob_client(confined_blob_path(path)).get_blob_properties().etag)
         except ResourceNotFoundError:
-            raise BlobMissingError(f"blob {path!r} does not exist in container {self.name!r}") from None
+            return None
 
-    def read_json(self, path: str) -> object:
-        data = self._download(path).readall()
+    def _download(self, path: str, etag: str | None = None) -> StorageStreamDownloader[bytes]:
+        conditions: dict[str, Any] = {}
+        if etag:
+            conditions = {"etag": etag, "match_condition": MatchConditions.IfNotModified}
         try:
-            return json.loads(data.decode("utf-8-sig"))
+            return self.container.download_blob(confined_blob_path(path), max_concurrency=1, **conditions)
+        except ResourceNotFoundError:
+            if etag:
+                raise PipelineError(
+                    "dataset_changed", f"{path} was deleted after this run pinned it"
+                ) from None
+            raise PipelineError(
+                "missing_file", f"blob {path!r} does not exist in container {self.name!r}"
+            ) from None
+        except ResourceModifiedError:
+            raise PipelineError(
+                "dataset_changed", f"{path} was replaced after this run pinned it (ETag {etag})"
+            ) from None
+
+    def read_options(self, path: str) -> tuple[object, str]:
+        """run.json, parsed, with the ETag of the version read."""
+        downloader = self._download(path)
+        data = downloader.readall()
+        if len(data) > MAX_OPTIONS_BYTES:
+            raise PipelineError("invalid_options", f"{path}: larger than {MAX_OPTIONS_BYTES // 1024} KB")
+        try:
+            return json.loads(data.decode("utf-8-sig")), str(downloader.properties.etag)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path}: not valid JSON ({error})") from None
+            raise PipelineError("invalid_options", f"{path}: not valid JSON ({error})") from None
+        except RecursionError:
+            raise PipelineError("invalid_options", f"{path}: nested too deeply") from None
 
-    def open_stream(self, path: str) -> BinaryIO:
-        return io.BufferedReader(_BlobRaw(self._download(path)), buffer_size=CHUNK)
+    def pin(self, path: str, kind: DatasetKind) -> PinnedBlob:
+        """ETag, SHA-256 and size of the blob's current version, streamed chunk by chunk.
 
-    def digest(self, path: str) -> BlobDigest:
-        """SHA-256 and size, streamed chunk by chunk so a large dataset never sits in memory."""
+        The download's later chunks are read with If-Match on the first response's ETag, so the
+        hash and the ETag describe one and the same version.
+        """
+        downloader = self._download(path)
         sha = hashlib.sha256()
         size = 0
-        for chunk in self._download(path).chunks():
+        for chunk in downloader.chunks():
             sha.update(chunk)
             size += len(chunk)
-        return BlobDigest(path=path, sha256=sha.hexdigest(), size=size)
+        return PinnedBlob(
+            kind=kind, path=path, sha256=sha.hexdigest(), size=size, etag=str(downloader.properties.etag)
+        )
+
+    def open_pinned(self, blob: PinnedBlob) -> BinaryIO:
+        """Exactly the pinned version, or `dataset_changed`."""
+        downloader = self._download(blob.path, blob.etag)
+        return io.BufferedReader(_ChunkReader(downloader.chunks(), blob), buffer_size=CHUNK)
+
+    def open_stream(self, path: str) -> BinaryIO:
+        """The blob's current version (for validating a blob on request, nothing pinned)."""
+        return io.BufferedReader(_ChunkReader(self._download(path).chunks()), buffer_size=CHUNK)
 
     def write_text(self, path: str, text: str, content_type: str) -> str:
         self.container.upload_blob(
