@@ -41,7 +41,7 @@ param openAiResourceGroup string = ''
 @description('Region of a NEW Azure OpenAI account; pick one where fine-tuning of the base model is offered. Default: location.')
 param openAiLocation string = ''
 
-@description('Also grant deployment write through a custom role scoped to the Azure OpenAI account (see infra/README.md). Set false only if your tenant\'s "Cognitive Services OpenAI Contributor" already includes Microsoft.CognitiveServices/accounts/deployments/write and deployments/delete.')
+@description('Also grant deployment write and delete through a custom role scoped to the Azure OpenAI account (see infra/README.md). Set false only if your tenant\'s "Cognitive Services OpenAI Contributor" already includes Microsoft.CognitiveServices/accounts/deployments/write and deployments/delete.')
 param useCustomDeploymentRole bool = true
 
 @description('Default base model for fine-tuning (FT_BASE_MODEL).')

@@ -116,7 +116,7 @@ def _modules(file: BicepFile, files: _Files) -> list[Finding]:
     for decl in file.of_kind("module"):
         path = file.path.parent / decl.target
         module = files.get(path) if path.is_file() else None
-        if not path.is_file():
+        if not path.is_file() and ":" not in decl.target:
             findings.append(file.finding(decl.node, "BCP091", f"module '{decl.name}': no file {decl.target}"))
         for prop in decl.body:
             if prop.key is not None and prop.key not in _MODULE_PROPERTIES:
@@ -257,8 +257,26 @@ def _parameters_file(file: BicepFile, base: Path) -> list[Finding]:
     return findings
 
 
+def _unsupported(file: BicepFile) -> list[Finding]:
+    """Constructs the check cannot follow; reported so that nothing passes unchecked."""
+    findings = []
+    for node in walk(file.root):
+        if node.type == "resource_declaration" and node.parent is not None and node.parent.id != file.root.id:
+            message = "a nested resource is not checked: declare it at the top level with `parent:`"
+            findings.append(file.finding(node, "unsupported", message))
+        elif node.type in ("import_functionality", "import_statement", "using_statement"):
+            findings.append(file.finding(node, "unsupported", "imports are not checked"))
+    for decl in file.of_kind("module"):
+        if ":" in decl.target:
+            message = (
+                f"module '{decl.name}' comes from a registry ({decl.target}); only local files are checked"
+            )
+            findings.append(file.finding(decl.node, "unsupported", message))
+    return findings
+
+
 def check_file(file: BicepFile, files: _Files, library: TypeLibrary) -> list[Finding]:
-    findings: list[Finding] = []
+    findings: list[Finding] = _unsupported(file)
     deploy_time = []
     for decl in file.of_kind("resource"):
         type_findings, constants = check_resource_body(file, decl, library)

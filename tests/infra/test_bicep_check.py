@@ -283,6 +283,19 @@ output o string = m.outputs.okk
 """,
         [("BCP035", 1), ("BCP037", 4), ("BCP053", 7)],
     ),
+    "constructs-the-check-cannot-follow": (
+        """resource st 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: 'stx'
+  resource blobs 'blobServices' existing = {
+    name: 'default'
+  }
+}
+module registry 'br/public:avm/res/web/site:0.1.0' = {
+  name: 'site'
+}
+""",
+        [("unsupported", 3), ("unsupported", 7)],
+    ),
     "syntax-error": (
         """resource id 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: 'id'
