@@ -7,6 +7,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from local.host.indexing import AppLoadError
 from local.host.runtime import DevHost, HostOptions
 
 
@@ -29,7 +30,11 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         poll_interval=args.blob_poll_seconds,
     )
-    asyncio.run(DevHost(options).serve())
+    try:
+        host = DevHost(options)
+    except AppLoadError as exc:
+        parser.exit(1, f"{parser.prog}: cannot load the function app: {exc}\n")
+    asyncio.run(host.serve())
 
 
 if __name__ == "__main__":

@@ -5,24 +5,31 @@ the last failed attempt) the host writes
 `azure-webjobs-hosts/blobreceipts/<hostId>/<functionId>/<etag>/<container>/<blob>`, and the next
 poll, in this process or after a restart, skips blobs that have a receipt. A crash between the
 invocation and the receipt fires the blob again: blob triggers are at-least-once on Azure too.
+
+The function gets a `func.InputStream` that reads the blob lazily (`BlobStream`), so a function
+that only needs the name costs no download; `str` and `bytes` parameters get the whole blob, as
+the worker's generic binding gives them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError
-from azure.functions.blob import InputStream
-from azure.storage.blob import BlobServiceClient
+from azure.storage.blob import BlobProperties
 
 from local.host.indexing import BlobFunction
+from local.host.invoke import invoke_async
 from local.host.settings import resolve
+from local.host.storage import BlobStream, blob_properties, service_client
+
+__all__ = ["RECEIPTS_CONTAINER", "BlobPath", "BlobTrigger", "BlobVersion"]
 
 log = logging.getLogger("devhost.blob")
 
@@ -35,7 +42,7 @@ class BlobPath:
 
     container: str
     prefix: str
-    pattern: re.Pattern
+    pattern: re.Pattern[str]
 
     @classmethod
     def parse(cls, path: str) -> BlobPath:
@@ -54,18 +61,6 @@ class BlobVersion:
     name: str
     etag: str
     size: int
-
-
-def service_client(connection: str) -> BlobServiceClient:
-    """A connection setting holds a connection string, or `<name>__blobServiceUri` for identity."""
-    if os.environ.get(connection):
-        return BlobServiceClient.from_connection_string(os.environ[connection])
-    uri = os.environ.get(f"{connection}__blobServiceUri") or os.environ.get(f"{connection}__serviceUri")
-    if uri:
-        from azure.identity import DefaultAzureCredential
-
-        return BlobServiceClient(uri, credential=DefaultAzureCredential())
-    raise KeyError(f"the connection setting '{connection}' (or '{connection}__blobServiceUri') is not set")
 
 
 class BlobTrigger:
@@ -99,52 +94,69 @@ class BlobTrigger:
                 log.exception("Polling for '%s' failed; trying again", self.function.name)
             await asyncio.sleep(interval)
 
-    def new_blobs(self) -> list[BlobVersion]:
+    def new_blobs(self) -> list[BlobProperties]:
         """Blob versions that match the path and have no receipt yet."""
         container = self.service.get_container_client(self.path.container)
         if not container.exists():
             return []
         receipts = self.service.get_container_client(RECEIPTS_CONTAINER)
-        try:
+        with contextlib.suppress(ResourceExistsError):
             receipts.create_container()
-        except ResourceExistsError:
-            pass
         done = {item.name for item in receipts.list_blobs(name_starts_with=self.receipt_prefix)}
-        found = (
-            BlobVersion(item.name, item.etag.strip('"'), item.size)
-            for item in container.list_blobs(name_starts_with=self.path.prefix)
-            if self.path.pattern.fullmatch(item.name)
-        )
-        return [blob for blob in found if self.receipt(blob) not in done]
+        return [
+            item
+            for item in container.list_blobs(name_starts_with=self.path.prefix, include=["metadata"])
+            if self.path.pattern.fullmatch(item.name) and self.receipt(_version(item)) not in done
+        ]
 
-    async def fire(self, blob: BlobVersion) -> None:
-        client = self.service.get_blob_client(self.path.container, blob.name)
-        data = await asyncio.to_thread(
-            lambda: client.download_blob(
-                etag=f'"{blob.etag}"', match_condition=MatchConditions.IfNotModified
-            ).readall()
-        )
-        stream = InputStream(
-            data=data, name=f"{self.path.container}/{blob.name}", uri=client.url, length=len(data)
-        )
+    def _argument(self, properties: BlobProperties) -> tuple[Any, BlobStream | None]:
+        """The trigger parameter's value: a lazy stream, or the whole blob for a `str`/`bytes` parameter."""
+        client = self.service.get_blob_client(self.path.container, properties.name)
+        stream = BlobStream(client, properties, container=self.path.container)
+        if self.function.annotation not in (str, bytes):
+            return stream, stream
+        content = stream.read()
+        return (content if self.function.annotation is bytes else content.decode("utf-8", "replace")), None
+
+    def _binding_data(self, properties: BlobProperties) -> dict[str, Any]:
+        match = self.path.pattern.fullmatch(properties.name)
+        return {
+            **(match.groupdict() if match else {}),
+            "BlobTrigger": f"{self.path.container}/{properties.name}",
+            "Properties": blob_properties(properties),
+            "Metadata": dict(properties.metadata or {}),
+        }
+
+    async def fire(self, properties: BlobProperties) -> int:
+        """Invoke the function for one blob version and record its receipt; the bytes downloaded."""
+        blob = _version(properties)
+        name = f"{self.path.container}/{blob.name}"
+        argument, stream = await asyncio.to_thread(self._argument, properties)
         try:
-            await self.function.call(stream, self.client_json())
+            await invoke_async(self.function, argument, self._binding_data(properties), self.client_json())
+            status = "completed"
         except Exception:
             attempts = self.failures[blob] = self.failures.get(blob, 0) + 1
             log.exception(
                 "Function '%s' failed for %s (attempt %d of %d)",
                 self.function.name,
-                stream.name,
+                name,
                 attempts,
                 self.max_attempts,
             )
             if attempts < self.max_attempts:
-                return
-            log.error("Giving up on %s for '%s' after %d attempts", stream.name, self.function.name, attempts)
+                return stream.bytes_read if stream else blob.size
             status = "failed"
-        else:
-            log.info("Executed '%s' for %s (etag %s)", self.function.name, stream.name, blob.etag)
-            status = "completed"
+        read = stream.bytes_read if stream else blob.size
+        log.info(
+            "Executed '%s' for %s: %s (etag %s, read %d of %d bytes)",
+            self.function.name,
+            name,
+            status,
+            blob.etag,
+            read,
+            blob.size,
+        )
         self.failures.pop(blob, None)
         await asyncio.to_thread(
             self.service.get_blob_client(RECEIPTS_CONTAINER, self.receipt(blob)).upload_blob,
@@ -152,3 +164,8 @@ class BlobTrigger:
             overwrite=True,
             metadata={"status": status},
         )
+        return read
+
+
+def _version(properties: BlobProperties) -> BlobVersion:
+    return BlobVersion(properties.name, str(properties.etag).strip('"'), properties.size)

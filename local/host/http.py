@@ -1,21 +1,33 @@
-"""HTTP-triggered functions at /api/<route>, with route parameters, methods and auth levels."""
+"""HTTP-triggered functions at /api/<route>, with route parameters, methods, auth levels and the body limit.
+
+Like the Functions host, a request body larger than `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` bytes
+(100 MB by default) is refused with 413 before the function runs; anything smaller reaches the
+function, which applies its own limits.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import azure.functions as func
 from aiohttp import web
 
 from local.host.indexing import HttpFunction
+from local.host.invoke import invoke_async
 from local.host.keys import is_authorized
+from local.host.settings import DEFAULT_BODY_LIMIT
+
+__all__ = ["HttpFunctions", "read_body", "route_paths", "to_response"]
 
 log = logging.getLogger("devhost.http")
 
 _PARAMETER = re.compile(r"\{(?P<star>\*?)(?P<name>\w+)(?::[^}?]*)?(?P<optional>\?)?\}")
+_CHUNK = 64 * 1024
 
 
 def route_paths(route: str) -> list[str]:
@@ -48,11 +60,45 @@ def to_response(result: object) -> web.Response:
     return web.Response(status=result.status_code, body=result.get_body(), headers=headers)
 
 
+async def read_body(request: web.Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is known to exceed `limit` bytes (declared or streamed)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(_CHUNK):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _binding_data(request: web.Request, body: bytes) -> dict[str, Any]:
+    """What binding expressions of an HTTP function can use: route parameters, Query, Headers, JSON body."""
+    data: dict[str, Any] = {}
+    if request.content_type == "application/json":
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            data.update(parsed)
+    data.update(Query=dict(request.query), Headers=dict(request.headers))
+    data.update(request.match_info)
+    return data
+
+
 class HttpFunctions:
-    def __init__(self, functions: list[HttpFunction], key: str, client_json: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        functions: list[HttpFunction],
+        key: str,
+        client_json: Callable[[], str],
+        body_limit: int = DEFAULT_BODY_LIMIT,
+    ) -> None:
         self.functions = functions
         self.key = key
         self.client_json = client_json
+        self.body_limit = body_limit
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -62,7 +108,7 @@ class HttpFunctions:
             for method in function.methods or ["*"]
         ]
 
-    def _handler(self, function: HttpFunction):
+    def _handler(self, function: HttpFunction) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
             if function.auth_level != "anonymous" and not is_authorized(
                 self.key, request.headers, request.query
@@ -74,17 +120,30 @@ class HttpFunctions:
                     request.path,
                 )
                 return web.json_response({"message": "a valid function key is required"}, status=401)
+            body = await read_body(request, self.body_limit)
+            if body is None:
+                log.info(
+                    "Rejected '%s' (%s %s): the request body exceeds %d bytes",
+                    function.name,
+                    request.method,
+                    request.path,
+                    self.body_limit,
+                )
+                return web.Response(status=413)
             argument = func.HttpRequest(
                 request.method,
                 str(request.url),
                 headers=dict(request.headers),
                 params=dict(request.query),
                 route_params=dict(request.match_info),
-                body=await request.read(),
+                body=body,
             )
             started = time.monotonic()
             try:
-                response = to_response(await function.call(argument, self.client_json()))
+                result = await invoke_async(
+                    function, argument, _binding_data(request, body), self.client_json()
+                )
+                response = to_response(result)
             except Exception:
                 log.exception("Function '%s' failed (%s %s)", function.name, request.method, request.path)
                 return web.json_response({"message": f"function '{function.name}' failed"}, status=500)

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,10 +21,13 @@ from local.host.durable.activities import execute
 from local.host.durable.api import DurableApi
 from local.host.durable.engine import Engine, SystemClock
 from local.host.durable.store import Store, WorkItem
+from local.host.durable.versions import VersionPolicy
 from local.host.http import HttpFunctions
 from local.host.indexing import index, load_app
 from local.host.keys import function_key
-from local.host.settings import HostSettings, load_local_settings
+from local.host.settings import HostSettings, load_local_settings, request_body_limit
+
+__all__ = ["DevHost", "HostOptions"]
 
 log = logging.getLogger("devhost")
 
@@ -39,7 +43,7 @@ class HostOptions:
     poll_interval: float = 1.0
 
 
-def _missing_activity(name: str):
+def _missing_activity(name: str) -> Callable[[str | None], str]:
     def run(input_json: str | None) -> str:
         raise LookupError(f"no activity function named '{name}' in the app")
 
@@ -60,16 +64,20 @@ class DevHost:
             self.indexed.orchestrators,
             SystemClock(),
             self.dispatch,
+            entities=self.indexed.entities,
+            versions=VersionPolicy.from_settings(settings),
         )
         public_host = "127.0.0.1" if options.host in ("0.0.0.0", "::") else options.host
         self.api = DurableApi(self.engine, key, settings.hub_name, f"http://{public_host}:{options.port}")
-        self.http = HttpFunctions(self.indexed.http, key, self.api.client_json)
+        self.http = HttpFunctions(self.indexed.http, key, self.api.client_json, request_body_limit())
         # Receipts are per host id; derive a stable one from the app folder unless configured.
         digest = hashlib.sha256(str(options.app_dir.resolve()).encode()).hexdigest()[:12]
-        self.host_id = os.environ.get("AzureFunctionsWebHost__hostid") or f"devhost-{digest}"
+        configured = os.environ.get("AzureFunctionsWebHost__hostid")  # noqa: SIM112 - the host's own spelling
+        self.host_id = configured or f"devhost-{digest}"
         self.stopping = threading.Event()
 
     def dispatch(self, work: WorkItem) -> None:
+        """Run an activity attempt on the pool (at most maxConcurrentActivityFunctions at once)."""
         activity = self.indexed.activities.get(work.name)
         self.pool.submit(
             execute, self.engine, work, activity.run if activity else _missing_activity(work.name)

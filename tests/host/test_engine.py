@@ -10,7 +10,7 @@ import azure.durable_functions
 import pytest
 
 import tests
-from local.host.durable.engine import InstanceExists
+from local.host.durable.errors import InstanceExists
 from local.host.durable.testing import DEFAULT_START, OrchestrationHarness, ScriptedEvent
 from tests.host.sample_app.function_app import app
 

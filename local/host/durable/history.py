@@ -16,6 +16,18 @@ from azure.durable_functions.constants import DATETIME_STRING_FORMAT
 from azure.durable_functions.models.history import HistoryEventType
 from azure.durable_functions.models.ReplaySchema import ReplaySchema
 
+__all__ = [
+    "REPLAY_SCHEMA",
+    "ActionType",
+    "Event",
+    "api_time",
+    "context_json",
+    "event",
+    "flatten_actions",
+    "format_time",
+    "parse_time",
+]
+
 Event = dict[str, Any]
 
 # V3 is what current Functions hosts advertise; without the long-timer settings the SDK
@@ -49,6 +61,15 @@ def parse_time(text: str) -> datetime:
     return datetime.strptime(text, DATETIME_STRING_FORMAT).replace(tzinfo=UTC)
 
 
+def api_time(text: str) -> str:
+    """A stored timestamp as the management API shows it: `yyyy-MM-ddTHH:mm:ssZ` (.NET's "s" + Z)."""
+    return parse_time(text).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_ALWAYS_PRESENT = ("Version",)
+"""Fields the SDK reads unconditionally (`context.version` reads ExecutionStarted.Version), null or not."""
+
+
 def event(kind: HistoryEventType, at: datetime, event_id: int = -1, **fields: Any) -> Event:
     """One history event, unplayed; fields that are None are left out as the host does."""
     record: Event = {
@@ -57,7 +78,9 @@ def event(kind: HistoryEventType, at: datetime, event_id: int = -1, **fields: An
         "IsPlayed": False,
         "Timestamp": format_time(at),
     }
-    record.update({key: value for key, value in fields.items() if value is not None})
+    record.update(
+        {key: value for key, value in fields.items() if value is not None or key in _ALWAYS_PRESENT}
+    )
     return record
 
 

@@ -7,8 +7,10 @@ from typing import Any
 
 from azure.durable_functions.models.history import HistoryEventType
 
-from local.host.durable.history import Event
+from local.host.durable.history import Event, api_time
 from local.host.durable.store import Instance
+
+__all__ = ["describe_history", "status_json"]
 
 _HIDDEN = (HistoryEventType.ORCHESTRATOR_STARTED, HistoryEventType.ORCHESTRATOR_COMPLETED)
 _OUTPUTS = ("Result", "Input")
@@ -33,8 +35,8 @@ def status_json(
         "input": _loads(instance.input) if show_input else None,
         "customStatus": _loads(instance.custom_status),
         "output": _loads(instance.output),
-        "createdTime": instance.created_time,
-        "lastUpdatedTime": instance.last_updated_time,
+        "createdTime": api_time(instance.created_time),
+        "lastUpdatedTime": api_time(instance.last_updated_time),
     }
     if history is not None:
         status["historyEvents"] = describe_history(history, show_history_output)

@@ -5,7 +5,9 @@ timers fire as soon as nothing else can happen, with the orchestration clock
 (`context.current_utc_datetime`) moved to the timer's fire time; activities run from a script
 (name -> callable(input) returning the output or raising) or, when not scripted, the app's own
 activity function; external events are raised when a predicate on the instance's status
-holds, or at a virtual time.
+holds, or at a virtual time. Payloads cross the activity boundary as the worker moves them
+(`ActivityTriggerConverter`): a scripted activity receives what the real one would and its
+result is encoded the same way, and every call records the input JSON exactly as sent.
 
     from local.host.durable.testing import OrchestrationHarness, ScriptedEvent
 
@@ -20,6 +22,7 @@ holds, or at a virtual time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import traceback
 from collections import deque
@@ -29,13 +32,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 from azure.durable_functions.models.history import HistoryEventType
+from azure.functions._durable_functions import df_dumps
 
-from local.host.durable.activities import execute
-from local.host.durable.engine import Engine, InstanceGone, StateChange, invoke_orchestrator
+from local.host.durable.activities import decode_input, encode_output, execute
+from local.host.durable.engine import Engine, StateChange, invoke_orchestrator
+from local.host.durable.errors import InstanceGone
 from local.host.durable.history import Event, context_json
 from local.host.durable.status import status_json
-from local.host.durable.store import Store, WorkItem
+from local.host.durable.store import InstanceQuery, Store, WorkItem
+from local.host.durable.versions import VersionPolicy
 from local.host.indexing import index
+
+__all__ = [
+    "DEFAULT_START",
+    "ActivityCall",
+    "HarnessResult",
+    "OrchestrationHarness",
+    "ScriptedEvent",
+    "VirtualClock",
+]
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -68,6 +83,8 @@ class ScriptedEvent:
 
 @dataclass
 class ActivityCall:
+    """One activity attempt: `input` is the input JSON parsed, `input_json` the text as sent."""
+
     name: str
     input: Any
     attempt: int
@@ -75,6 +92,7 @@ class ActivityCall:
     at: datetime
     output: Any = None
     error: str | None = None
+    input_json: str | None = None
 
 
 @dataclass
@@ -109,6 +127,7 @@ class OrchestrationHarness:
         *,
         start_time: datetime = DEFAULT_START,
         max_steps: int = 100_000,
+        versions: VersionPolicy | None = None,
     ) -> None:
         self.indexed = index(app)
         self.activities = dict(activities or {})
@@ -118,7 +137,13 @@ class OrchestrationHarness:
         self._changes: list[StateChange] = []
         self.store = Store()
         self.engine = Engine(
-            self.store, self.indexed.orchestrators, self.clock, self._queue.append, self._changes.append
+            self.store,
+            self.indexed.orchestrators,
+            self.clock,
+            self._queue.append,
+            self._changes.append,
+            entities=self.indexed.entities,
+            versions=versions,
         )
         self.calls: list[ActivityCall] = []
 
@@ -129,10 +154,25 @@ class OrchestrationHarness:
         *,
         instance_id: str = "test-instance",
         events: Sequence[ScriptedEvent] = (),
+        version: str | None = None,
     ) -> HarnessResult:
         """Start an instance and run everything until nothing more can happen."""
         first_call = len(self.calls)
-        self.engine.start(orchestrator, instance_id, json.dumps(input))
+        self.engine.start(orchestrator, instance_id, df_dumps(input), version)
+        return self.settle(orchestrator, instance_id, events, first_call)
+
+    def settle(
+        self,
+        orchestrator: str,
+        instance_id: str,
+        events: Sequence[ScriptedEvent] = (),
+        first_call: int | None = None,
+    ) -> HarnessResult:
+        """Run everything due (messages, activities, timers, scripted events) until nothing can happen.
+
+        Use it after acting on an instance through `harness.engine` (suspend, resume, rewind...).
+        """
+        first_call = len(self.calls) if first_call is None else first_call
         waiting = [(event, event.instance_id or instance_id) for event in events]
         for _ in range(self.max_steps):
             waiting = [item for item in waiting if not self._raise_if_due(*item)]
@@ -159,7 +199,7 @@ class OrchestrationHarness:
                 if change.instance_id == instance_id and change.custom_status is not None
             ],
             instances={
-                item.instance_id: status_json(item) for item in self.store.query(None, None, None, 0, 10_000)
+                item.instance_id: status_json(item) for item in self.store.query(InstanceQuery(), 0, 10_000)
             },
         )
 
@@ -190,10 +230,8 @@ class OrchestrationHarness:
             instance = self.store.instance(instance_id)
             if instance is None or not event.when(status_json(instance)):
                 return False
-        try:
+        with contextlib.suppress(InstanceGone):
             self.engine.raise_event(instance_id, event.name, json.dumps(event.data))
-        except InstanceGone:
-            pass
         return True
 
     def _run_activity(self, work: WorkItem) -> None:
@@ -204,6 +242,7 @@ class OrchestrationHarness:
             work.attempt,
             work.instance_id,
             self.clock.now(),
+            input_json=work.input,
         )
         self.calls.append(call)
 
@@ -211,10 +250,10 @@ class OrchestrationHarness:
             try:
                 if scripted is None:
                     output_json = self.indexed.activities[work.name].run(input_json)
-                    call.output = json.loads(output_json)
-                    return output_json
-                call.output = scripted(call.input)
-                return json.dumps(call.output)
+                else:
+                    output_json = encode_output(scripted(decode_input(input_json)))
+                call.output = json.loads(output_json)
+                return output_json
             except Exception as exc:
                 call.error = "".join(traceback.format_exception_only(exc)).strip()
                 raise
