@@ -67,9 +67,7 @@ class _Files:
                 self.parsed[path] = parse_bicep(path, display)
             except BicepSyntaxError as error:
                 self.parsed[path] = None
-                location, _, message = str(error).rpartition(": syntax error")
-                line = int(location.rsplit(":", 1)[-1]) if location else 1
-                self.errors.append(Finding(display, line, "syntax", f"syntax error{message}"))
+                self.errors.append(error.finding)
         return self.parsed[path]
 
 
@@ -275,7 +273,7 @@ def _unsupported(file: BicepFile) -> list[Finding]:
     return findings
 
 
-def check_file(file: BicepFile, files: _Files, library: TypeLibrary) -> list[Finding]:
+def _check_file(file: BicepFile, files: _Files, library: TypeLibrary) -> list[Finding]:
     findings: list[Finding] = _unsupported(file)
     deploy_time = []
     for decl in file.of_kind("resource"):
@@ -299,7 +297,7 @@ def check_infra(root: Path, library: TypeLibrary | None = None) -> list[Finding]
     for path in sorted(root.rglob("*.bicep")):
         file = files.get(path)
         if file is not None:
-            findings += check_file(file, files, library)
+            findings += _check_file(file, files, library)
     return sorted(set(findings + files.errors))
 
 

@@ -62,7 +62,11 @@ class Finding:
 
 
 class BicepSyntaxError(ValueError):
-    """The file does not parse; the message names the file and line."""
+    """The file does not parse (or declares a name twice); `finding` says where."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(str(finding))
+        self.finding = finding
 
 
 def text_of(node: Node) -> str:
@@ -150,8 +154,8 @@ def loop_of(node: Node) -> Loop:
             names += [text_of(part) for part in child.named_children]
         elif child.type == "identifier" and not after_in:
             names.append(text_of(child))
-    if body is None or collection is None:
-        raise BicepSyntaxError(f"line {line_of(node)}: a for-expression without collection or body")
+    if body is None or collection is None:  # only in a tree with syntax errors, refused before
+        raise ValueError(f"line {line_of(node)}: a for-expression without collection or body")
     return Loop(node, tuple(names), collection, body)
 
 
@@ -299,7 +303,7 @@ def parse_bicep(path: Path, display: str) -> BicepFile:
     error = _first_error(root) if root.has_error else None
     if error is not None:
         snippet = text_of(error).splitlines()[0][:60] if text_of(error) else error.type
-        raise BicepSyntaxError(f"{display}:{line_of(error)}: syntax error near {snippet!r}")
+        raise BicepSyntaxError(Finding(display, line_of(error), "syntax", f"syntax error near {snippet!r}"))
     symbols: dict[str, Declaration] = {}
     outputs: dict[str, Declaration] = {}
     target_scope = "resourceGroup"
@@ -310,6 +314,8 @@ def parse_bicep(path: Path, display: str) -> BicepFile:
             decl = _declaration(node, _DECLARATION_KINDS[node.type])
             namespace = outputs if decl.kind == "output" else symbols
             if decl.name in namespace:
-                raise BicepSyntaxError(f"{display}:{decl.line}: '{decl.name}' is declared twice (BCP028)")
+                raise BicepSyntaxError(
+                    Finding(display, decl.line, "BCP028", f"'{decl.name}' is declared twice")
+                )
             namespace[decl.name] = decl
     return BicepFile(path, display, root, target_scope, symbols, outputs)
