@@ -15,6 +15,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+__all__ = ["REPO", "Service", "free_port", "start_python_module", "start_service", "wait_for_port"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,10 +25,10 @@ REPO = Path(__file__).resolve().parents[1]
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     """Wait until something listens on the port; fail early when the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -45,9 +48,9 @@ class Service:
 
     name: str
     port: int
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     log_path: Path
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -74,37 +77,40 @@ def start_service(
     argv: list[str],
     port: int,
     log_dir: Path,
+    *,
     env: dict[str, str] | None = None,
     cwd: Path = REPO,
     timeout: float = 60.0,
 ) -> Service:
+    """Start `argv` with its output in `<log_dir>/<name>-<port>.log` and wait until it listens on `port`."""
     log_path = log_dir / f"{name}-{port}.log"
-    log_file = open(log_path, "ab")
-    process = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    log_file.close()
+    with log_path.open("ab") as log_file:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     service = Service(name, port, process, log_path)
     try:
         wait_for_port(port, process, timeout)
-    except Exception:
+    except Exception as exc:
         service.stop()
-        raise RuntimeError(f"{name} did not start; its log:\n{service.log()}")
+        raise RuntimeError(f"{name} did not start; its log:\n{service.log()}") from exc
     return service
 
 
-def start_python_module(
+def start_python_module(  # noqa: PLR0917 - local/aoai/launch.py passes env positionally
     name: str,
     module: str,
     args: list[str],
     port: int,
     log_dir: Path,
     env: dict[str, str] | None = None,
+    *,
     timeout: float = 60.0,
 ) -> Service:
-    return start_service(name, [sys.executable, "-m", module, *args], port, log_dir, env, timeout=timeout)
+    """`python -m module args...` with this interpreter, as a service (see `start_service`)."""
+    return start_service(name, [sys.executable, "-m", module, *args], port, log_dir, env=env, timeout=timeout)

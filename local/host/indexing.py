@@ -24,6 +24,7 @@ import typing
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypedDict
@@ -61,8 +62,11 @@ class AppLoadError(Exception):
 
 
 def _plain(value: Any) -> Any:
-    """Enum members in the binding metadata (methods, auth level, data type) as their string values."""
-    return getattr(value, "value", value)
+    """Enum members in the binding metadata as the host reads them: string enums (methods, auth
+    level) by value, int enums (direction, dataType) by name."""
+    if isinstance(value, Enum):
+        return value.value if isinstance(value.value, str) else value.name
+    return value
 
 
 @dataclass
@@ -200,12 +204,12 @@ def _blob_binding(name: str, binding: dict[str, Any], annotation: Any, direction
     allowed = (str, bytes, bytearray, func.InputStream)
     if inner is not None and not (isinstance(inner, type) and issubclass(inner, allowed)):
         raise ValueError(f'type of {name} binding "blob" does not match its Python annotation "{inner}"')
-    data_type = binding.get("dataType")
+    data_type = str(binding.get("dataType") or "").lower()
     return BlobBinding(
         name,
         binding["path"],
         binding.get("connection") or "AzureWebJobsStorage",
-        str(data_type).lower() if data_type else None,
+        data_type if data_type not in ("", "undefined") else None,
         inner,
     )
 

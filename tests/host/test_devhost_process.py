@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import time
-import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,50 +14,9 @@ from azure.storage.blob import BlobServiceClient
 
 from local.host.launch import start_devhost
 from local.processes import Service
+from tests.host.support import KEY, call, eventually, wait_for_status
 
 SAMPLE_APP = Path(__file__).parent / "sample_app"
-KEY = "test-function-key"
-
-
-def call(
-    method: str, url: str, body: object = None, headers: dict[str, str] | None = None
-) -> tuple[int, dict, str]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
-
-
-def eventually(check: Callable[[], object], service: Service, what: str, timeout: float = 20.0) -> object:
-    """Poll until check() is truthy; on timeout, fail with the host's log to show why."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {timeout} s; host log:\n{service.log()[-5000:]}")
-
-
-def status_of(service: Service, instance_id: str) -> dict:
-    code, _, body = call(
-        "GET", f"{service.url}/runtime/webhooks/durabletask/instances/{instance_id}?code={KEY}"
-    )
-    return json.loads(body) if code in (200, 202) else {}
-
-
-def wait_for_status(
-    service: Service, instance_id: str, status: str = "Completed", timeout: float = 20.0
-) -> dict:
-    return eventually(
-        lambda: (s := status_of(service, instance_id)).get("runtimeStatus") == status and s,
-        service,
-        f"{instance_id} reaching {status}",
-        timeout,
-    )
 
 
 @pytest.fixture

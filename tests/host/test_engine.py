@@ -17,7 +17,7 @@ from tests.host.sample_app.function_app import app
 # The SDK wheel ships its tests as a top-level `tests` package, which ours shadows; its
 # ContextBuilder is the reference for history shapes, so let our package path reach it too.
 tests.__path__.append(str(Path(azure.durable_functions.__file__).parents[2] / "tests"))
-from tests.test_utils.ContextBuilder import ContextBuilder  # noqa: E402
+from tests.test_utils.ContextBuilder import ContextBuilder  # type: ignore[import-untyped]  # noqa: E402 - the SDK ships its tests untyped
 
 
 def shape(history: list[dict]) -> list[tuple]:

@@ -69,7 +69,9 @@ def test_blob_paths(monkeypatch):
     monkeypatch.setenv("DH_CONTAINER", "fine-tuning")
     path = BlobPath.parse("%DH_CONTAINER%/incoming/{run}/{name}")
     assert (path.container, path.prefix) == ("fine-tuning", "incoming/")
-    assert path.pattern.fullmatch("incoming/r1/training.jsonl").groupdict() == {
+    match = path.pattern.fullmatch("incoming/r1/training.jsonl")
+    assert match is not None
+    assert match.groupdict() == {
         "run": "r1",
         "name": "training.jsonl",
     }

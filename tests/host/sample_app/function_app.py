@@ -74,7 +74,7 @@ async def status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
 @bp.durable_client_input(client_name="client")
 async def on_blob(blob: func.InputStream, client: df.DurableOrchestrationClient) -> None:
     """Appends one line per invocation to SAMPLE_BLOB_LOG and starts `record_once` for the run."""
-    run = blob.name.split("/")[-2]
+    run = (blob.name or "").split("/")[-2]
     with open(os.environ["SAMPLE_BLOB_LOG"], "a") as log:
         log.write(
             json.dumps(
