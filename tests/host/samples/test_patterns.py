@@ -55,7 +55,7 @@ def test_async_http_api_polls_the_location_until_done(sample_host: StartHost):
     assert json.loads(text)["runtimeStatus"] in ("Pending", "Running")
     assert (headers["Location"], headers["Retry-After"]) == (payload["statusQueryGetUri"], "5")
     final = eventually(
-        lambda: (answer := call("GET", payload["statusQueryGetUri"]))[0] == 200 and answer,
+        lambda: answer if (answer := call("GET", payload["statusQueryGetUri"]))[0] == 200 else None,
         host,
         "the status URL answering 200",
     )

@@ -22,7 +22,7 @@ def copy_text(req: func.HttpRequest, inputblob: str, outputblob: func.Out[str]) 
     arg_name="data",
     path="%BLOB_CONTAINER%/inbox/{name}",
     connection="AzureWebJobsStorage",
-    data_type="binary",
+    data_type=func.DataType.BINARY,
 )
 def checksum(req: func.HttpRequest, data: bytes) -> func.HttpResponse:
     return func.HttpResponse(f"{type(data).__name__} {len(data)} {sum(data) % 256}")

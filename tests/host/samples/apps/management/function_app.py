@@ -16,7 +16,7 @@ app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 @app.orchestration_trigger(context_name="context")
 def waiter(context: df.DurableOrchestrationContext):
     rounds = context.get_input() or 1
-    seen = []
+    seen: list = []
     for _ in range(rounds):
         context.set_custom_status({"waiting": len(seen) + 1})
         seen.append((yield context.wait_for_external_event("Continue")))
@@ -59,8 +59,8 @@ async def manage(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
         result = (await client.purge_instance_history(instance_id)).instances_deleted
     elif action == "purge_by":
         statuses = [df.OrchestrationRuntimeStatus(s) for s in body.get("statuses", [])]
-        since = datetime.fromisoformat(body["from"])
-        result = (await client.purge_instance_history_by(since, None, statuses)).instances_deleted
+        created_from = datetime.fromisoformat(body["from"])
+        result = (await client.purge_instance_history_by(created_from, None, statuses)).instances_deleted
     elif action == "query":
         statuses = [df.OrchestrationRuntimeStatus(s) for s in body.get("statuses", [])]
         since = datetime.fromisoformat(body["from"]) if body.get("from") else None

@@ -1,4 +1,4 @@
-"""Orchestration versioning (Durable Functions docs): branch on `context.version` from host.json's defaultVersion."""
+"""Orchestration versioning (Durable Functions docs): branch on `context.version`, set by defaultVersion."""
 
 import azure.durable_functions as df
 import azure.functions as func
