@@ -37,6 +37,7 @@ class StackOptions:
     settle_seconds: float = 2.0
     poll_min_seconds: float = 1.0
     poll_max_seconds: float = 4.0
+    reconcile_schedule: str = "*/20 * * * * *"  # NCRONTAB with seconds: every 20 s on one machine
     emulator_args: tuple[str, ...] = ()
     app_settings: dict[str, str] = field(default_factory=dict)
 
@@ -97,6 +98,8 @@ class LocalStack:
             "FT_SETTLE_SECONDS": str(o.settle_seconds),
             "FT_POLL_MIN_SECONDS": str(o.poll_min_seconds),
             "FT_POLL_MAX_SECONDS": str(o.poll_max_seconds),
+            "FT_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.host_port}",
+            "FT_RECONCILE_SCHEDULE": o.reconcile_schedule,
         }
         if self.uses_emulator:
             url = self.emulator.url

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from local.azurite import start_azurite
 from local.processes import Service
+
+# The Durable SDK's coming default: payloads are decoded only into the type the caller names
+# (`expected_type`). The whole suite, and the processes it starts, run with it on.
+os.environ["AZURE_FUNCTIONS_DURABLE_STRICT_TYPING"] = "1"
 
 
 @pytest.fixture(scope="session")

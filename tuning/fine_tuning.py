@@ -207,7 +207,7 @@ def control_job(client: OpenAI, job_id: str, action: str) -> JobStatus:
         client.fine_tuning.jobs.cancel(job_id)
     elif action == "pause" and current.status not in ("pausing", "paused"):
         client.fine_tuning.jobs.pause(job_id)
-    elif action == "resume" and current.status in ("pausing", "paused"):
+    elif action == "resume" and current.status == "paused":  # a pausing job cannot be resumed yet
         client.fine_tuning.jobs.resume(job_id)
     return job_status(client, job_id)
 

@@ -72,6 +72,7 @@ def test_invalid_data_ends_with_a_report_naming_the_lines_and_uploads_nothing(st
     stack.upload_run("broken", {"training.jsonl": bad})
     run = stack.wait_for_run("broken", timeout=120)
     assert run["result"] == "failed" and run["errors"][0]["code"] == "invalid_data"
+    assert run["errors"][0]["stage"] == "validating"
     report = report_of(stack, run)
     errors = {(e["line"], e["code"]) for e in report["validation"]["training"]["errors"]}
     assert {(11, "no_assistant_message"), (12, "invalid_json")} <= errors
@@ -124,15 +125,23 @@ def test_http_run_needs_the_key_can_be_followed_and_cancelled(stack, emulator):
     assert stack.api("POST", "runs", body, key="wrong")[0] == 401
     status, started = stack.api("POST", "runs", body)
     assert status == 202 and started["id"] == "ft-api-cancel"
-    status, durable = stack.api("GET", started["statusQueryGetUri"], key=None)  # the URL carries its own code
-    assert status in (200, 202) and durable["instanceId"] == "ft-api-cancel"
+    # our own URLs, from the configured base URL; never the Durable management URLs and their key
+    assert started["links"]["self"] == f"{stack.host.url}/api/runs/api-cancel"
+    assert not any(
+        key in started for key in ("terminatePostUri", "purgeHistoryDeleteUri", "statusQueryGetUri")
+    )
+    assert "code=" not in json.dumps(started)
+    assert stack.api("GET", started["links"]["self"])[1]["id"] == "ft-api-cancel"
     assert stack.api("POST", "runs", body)[0] == 409  # already in progress
     stack.wait_for_run("api-cancel", timeout=120, until=at_stage("training"))
     assert stack.api("POST", "runs/api-cancel/cancel", {"reason": "e2e"})[0] == 202
     run = stack.wait_for_run("api-cancel", timeout=120)
     assert run["result"] == "cancelled"
     assert [job["status"] for job in jobs_of(emulator, "api-cancel")] == ["cancelled"]
-    assert report_of(stack, run)["status"] == "cancelled"
+    report = report_of(stack, run)
+    assert report["status"] == "cancelled" and any(
+        note.startswith("cancelled fine-tuning job") for note in report["cleanup"]
+    )
     assert stack.api("POST", "runs/api-cancel/cancel")[0] == 409  # nothing left to cancel
 
 

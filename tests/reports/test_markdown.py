@@ -1,13 +1,17 @@
-"""render_markdown: the run report for people."""
+"""render_markdown: the run report people read, from the RunReport model."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from html.parser import HTMLParser
 
+import cmarkgfm
 import pytest
+from cmarkgfm.cmark import Options
 
+from tests.reports.conftest import base
 from tuning.reports import render_markdown
+from tuning.reports.model import ErrorRecord, RunReport, SmokeRecord, StageRecord
 
 
 def section(markdown: str, heading: str) -> str:
@@ -17,48 +21,53 @@ def section(markdown: str, heading: str) -> str:
     return match.group(1)
 
 
-def test_succeeded_report_shows_the_key_facts(succeeded: dict[str, Any]) -> None:
+def test_a_succeeded_report_shows_the_key_facts(succeeded: RunReport) -> None:
     markdown = render_markdown(succeeded)
     assert markdown.splitlines()[0] == "# Run demo — ✅ succeeded"
     assert "## Errors" not in markdown
-    assert "| validate | ✅ ok | 2026-11-28T21:15:00Z | 2026-11-28T21:15:01.500000Z | 1.5 s |" in markdown
-    assert "| train | ✅ ok |" in markdown and "| 1 h 44 min |" in markdown  # from timestamps
+    assert "| validating | ✅ ok | 2026-11-28T21\\:15\\:00Z |" in markdown
+    assert "| 1 h 44 min |" in markdown
     assert "**Duration:** 2 h 02 min" in markdown
     validation = section(markdown, "Validation")
-    assert "### Training file training.jsonl ✅ valid" in validation
+    assert "### Training file incoming/demo/training.jsonl ✅ valid" in validation
     assert "**Examples:** 1,200" in validation and "**Examples:** 120" in validation
-    assert "3 epochs, 1,037,034 billed tokens, context limit 65,536 tokens, cost $25.93" in validation
+    assert "**Estimated cost:** $25.93" in validation and "**Billed tokens:** 1,037,034" in validation
     assert "| total | 345,678 | 12 | 4,096 | 288.1 | 240 | 910 |" in validation
-    assert "| training | training.jsonl | file-abc123 | no |" in section(markdown, "Uploaded files")
+    assert "Warnings by rule: duplicate\\_example (1)" in validation
+    assert "| training | a.jsonl | file-abc123 | no |" in section(markdown, "Uploaded files")
     assert "**Fine-tuned model:** gpt-4o-2024-08-06.ft-42" in section(markdown, "Fine-tuning job")
     metrics = section(markdown, "Metrics")
-    assert "| 450 | 0.1234 | 0.2345 | 0.9512 | 0.9031 |" in metrics
-    assert "![Loss](loss.svg)" in metrics
-    assert "**Reason:** lowest validation loss 0.2011 at step 300" in section(markdown, "Model choice")
-    assert "**Provisioning state:** Succeeded" in section(markdown, "Deployment")
+    assert (
+        "| 450 | 0.1234 | 0.2345 | 0.2222 | 0.9031 |" in metrics and "![Loss per step](loss.svg)" in metrics
+    )
+    assert "**Step:** 300" in section(markdown, "Model choice")
+    deployment = section(markdown, "Deployment")
+    assert (
+        "**Provisioning state:** Succeeded" in deployment
+        and "**Replaced model:** gpt-4o-2024-08-06.ft-41" in deployment
+    )
     assert "**Latency:** 1,234 ms" in section(markdown, "Smoke test")
 
 
-def test_smoke_test_text_is_fenced_verbatim(succeeded: dict[str, Any]) -> None:
+def test_model_text_is_fenced_verbatim(succeeded: RunReport) -> None:
     """Model output with its own code fences must not close the report's fence early."""
     smoke = section(render_markdown(succeeded), "Smoke test")
     assert "````text\nLike this:\n```\ncode\n```\n````" in smoke
     assert "```text\nYou are Clippy.\n```" in smoke
 
 
-def test_failed_report_leads_with_the_errors(failed: dict[str, Any]) -> None:
+def test_a_failed_report_leads_with_the_errors(failed: RunReport) -> None:
     markdown = render_markdown(failed)
     assert markdown.splitlines()[0] == "# Run broken — ❌ failed"
-    assert markdown.index("## Errors") < markdown.index("## Validation")
     assert markdown.split("\n## ")[1].startswith("Errors")
-    assert "- **validate invalid_data:** training.jsonl has 16 errors" in section(markdown, "Errors")
+    assert "- **validating invalid\\_data:** training.jsonl has 16 errors" in section(markdown, "Errors")
     validation = section(markdown, "Validation")
-    assert "❌ invalid" in validation and "cost unknown" in validation
+    assert "❌ invalid" in validation and "**Estimated cost:** unknown" in validation
     assert (
-        "- too_many_tokens (15): lines 4, 17, 230 (and 12 more) — e.g. example has 70,000 tokens"
+        "- too\\_many\\_tokens (15): lines 4, 17, 230 (and 12 more) — e.g. example has 70,000 tokens"
         in validation
     )
-    assert "- missing_assistant (1): line 9 — e.g. no assistant message" in validation
+    assert "- no\\_assistant\\_message (1): lines 9 — e.g. no assistant message" in validation
     for absent in (
         "## Stages",
         "## Fine-tuning job",
@@ -70,89 +79,77 @@ def test_failed_report_leads_with_the_errors(failed: dict[str, Any]) -> None:
         assert absent not in markdown
 
 
-def test_errors_come_before_every_other_section(succeeded: dict[str, Any]) -> None:
-    succeeded.update(status="failed", errors=[{"stage": "deploy", "code": "quota", "message": "no capacity"}])
-    headings = re.findall(r"^## (.+)$", render_markdown(succeeded), re.M)
-    assert headings[:2] == ["Errors", "Run"]
+def test_a_minimal_report_renders() -> None:
+    markdown = render_markdown(base(status="cancelled"))
+    assert markdown.startswith("# Run demo — ⏹️ cancelled") and "## Run" in markdown
 
 
-def test_job_error_is_reported_when_the_run_did_not_list_it() -> None:
-    markdown = render_markdown(
-        {
-            "status": "failed",
-            "job": {"id": "ftjob-1", "error": {"code": "quota_exceeded", "message": "out of quota"}},
-        }
-    )
-    assert "- **job quota_exceeded:** out of quota" in section(markdown, "Errors")
-    assert "quota" not in section(markdown, "Fine-tuning job")
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
 
 
-def test_failure_without_details_says_so() -> None:
-    assert "_No error details were recorded._" in section(render_markdown({"status": "cancelled"}), "Errors")
-
-
-@pytest.mark.parametrize(
-    "report",
-    [
-        {},
-        {
-            "status": None,
-            "stages": None,
-            "validation": None,
-            "job": None,
-            "metrics": None,
-            "smoke_test": None,
-        },
-        {
-            "stages": [None, "x", {}],
-            "validation": {"training": None, "validation": {"errors": None, "tokens": []}},
-            "files": {"training": None},
-            "metrics": {"steps": 3, "final": None},
-            "errors": "oops",
-            "smoke_test": {"messages": [{}], "latency_ms": "slow"},
-            "artifacts": [],
-        },
-    ],
+HOSTILE = (
+    "[click](https://evil.example/x) ![pixel](https://evil.example/p.png) <img src=x onerror=alert(1)> "
+    "<script>alert(1)</script> https://evil.example www.evil.example boss@evil.example **bold** | pipe\n"
+    "new line"
 )
-def test_missing_or_odd_parts_never_raise(report: dict[str, Any]) -> None:
-    assert render_markdown(report).startswith("# Run (unnamed) — ")
 
 
-def test_table_cells_are_escaped() -> None:
-    markdown = render_markdown({"stages": [{"name": "a|b\nc <i>", "status": "failed", "seconds": 75}]})
-    row = next(line for line in markdown.splitlines() if line.startswith("| a"))
-    assert row == r"| a\|b<br>c &lt;i&gt; | ❌ failed | — | — | 1 min 15 s |"
-    assert row.replace(r"\|", "").count("|") == 6  # still five cells
-
-
-def test_messages_cannot_inject_markup_or_break_lines() -> None:
-    markdown = render_markdown(
-        {
-            "status": "failed",
-            "errors": [
-                {"stage": "deploy", "code": "arm", "message": "bad <script>x</script>\n## not a heading"}
-            ],
-        }
+@pytest.mark.parametrize("where", ["smoke_messages", "smoke_answer", "error", "stage", "deployment"])
+def test_user_and_service_text_never_renders_as_links_images_or_html(
+    succeeded: RunReport, where: str
+) -> None:
+    """Rendered by GitHub's own Markdown engine (cmark-gfm, autolinks on, raw HTML allowed): the
+    only links and images in report.md are the ones the report itself makes."""
+    report = succeeded.model_copy(deep=True)
+    if where == "smoke_messages":
+        report.smoke_test = SmokeRecord(
+            messages=[{"role": HOSTILE, "content": HOSTILE}],
+            answer="ok",
+            latency_ms=1,
+            usage=None,
+            attempts=1,
+        )
+    elif where == "smoke_answer":
+        assert report.smoke_test is not None
+        report.smoke_test.answer = HOSTILE
+    elif where == "error":
+        report.errors = [
+            ErrorRecord(stage="deploying", code="service_error", message=HOSTILE, service_code=HOSTILE)
+        ]
+    elif where == "stage":
+        report.stages.append(StageRecord(name=HOSTILE, status="failed", started=HOSTILE))
+    else:
+        assert report.deployment is not None
+        report.deployment.model = HOSTILE
+    html = cmarkgfm.github_flavored_markdown_to_html(
+        render_markdown(report), options=Options.CMARK_OPT_UNSAFE
     )
-    assert "<script>" not in markdown
-    assert "\n## not a heading" not in markdown
-
-
-def test_secret_looking_keys_are_dropped(succeeded: dict[str, Any]) -> None:
-    succeeded["options"]["api_key"] = "sk-OPTIONS"
-    succeeded["options"]["hyperparameters"]["accessToken"] = "TOKEN-HYPER"
-    succeeded["deployment"]["key"] = "KEY-DEPLOY"
-    succeeded["connection_string"] = "DefaultEndpointsProtocol=https;AccountKey=CONN"
-    succeeded["smoke_test"]["usage"]["client_secret"] = "SECRET-USAGE"
-    succeeded["errors"] = [{"stage": "x", "code": "y", "message": "m", "password": "PASSWORD-ERR"}]
-    succeeded["validation"]["training"]["errors_by_code"] = {"unknown_key": 2}
-    markdown = render_markdown(succeeded)
-    for secret in ("sk-OPTIONS", "TOKEN-HYPER", "KEY-DEPLOY", "CONN", "SECRET-USAGE", "PASSWORD-ERR"):
-        assert secret not in markdown
-    assert "unknown_key (2)" in markdown  # error codes are data, not field names
-    assert "total_tokens=30" in markdown and "**Trained tokens:** 1,037,034" in markdown  # counts are kept
-    assert succeeded["options"]["api_key"] == "sk-OPTIONS"  # the caller's dict is not modified
-
-
-def test_same_report_same_text(succeeded: dict[str, Any]) -> None:
-    assert render_markdown(succeeded) == render_markdown(dict(succeeded))
+    parser = _Tags()
+    parser.feed(html)
+    assert [attrs.get("href") for tag, attrs in parser.tags if tag == "a"] == []
+    assert [attrs.get("src") for tag, attrs in parser.tags if tag == "img"] == ["loss.svg"]
+    ours = {
+        "h1",
+        "h2",
+        "h3",
+        "p",
+        "ul",
+        "li",
+        "strong",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "pre",
+        "code",
+        "img",
+    }
+    assert {tag for tag, _ in parser.tags} <= ours

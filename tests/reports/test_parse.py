@@ -29,7 +29,7 @@ def test_extra_columns_are_ignored_and_order_does_not_matter() -> None:
         "valid_mean_token_accuracy,full_valid_mean_token_accuracy\n"
         "1.5,7,9.9,0.5,1.75,0.48,0.1\n"
     )
-    assert parse_step_metrics(text) == [StepMetric(7, 1.5, 0.5, 1.75, 0.48)]
+    assert parse_step_metrics(text) == [StepMetric(7, 1.5, 0.5, 1.75, 0.48, 9.9, 0.1)]
 
 
 def test_missing_known_column_reads_as_not_measured() -> None:

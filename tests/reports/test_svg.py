@@ -48,7 +48,7 @@ def test_one_point_per_measured_value() -> None:
 
 def test_validation_points_sit_at_the_measured_steps() -> None:
     lines = polylines(render_loss_svg(metrics()))
-    x_by_step = {step: x for step, (x, _) in zip(range(1, 11), lines["Training loss"])}
+    x_by_step = {step: x for step, (x, _) in zip(range(1, 11), lines["Training loss"], strict=True)}
     assert [x for x, _ in lines["Validation loss"]] == [x_by_step[1], x_by_step[5], x_by_step[10]]
 
 

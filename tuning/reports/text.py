@@ -1,9 +1,12 @@
 """Escaping for the report formats: user and service text must render as text, never as markup.
 
 Run names, smoke-test prompts, model answers and service error messages all reach report.md and
-the SVG charts. In Markdown every ASCII punctuation character is backslash-escaped (CommonMark
-allows it for all of them), which leaves the text readable but turns `[x](url)`, `![img](url)`,
-`<tag>`, `http://...`, `www....`, emphasis and table pipes into plain characters.
+the SVG charts. In Markdown the punctuation that builds markup is backslash-escaped (CommonMark
+allows it for any ASCII punctuation): `[x](url)`, `![img](url)`, `<tag>`, `&entity;`, emphasis,
+code, strikethrough and table pipes become plain characters, `:` stops `scheme://` autolinks and
+the dot of `www.` stops the other kind. GitHub still links an e-mail address whose `@` is
+escaped, so an invisible word joiner follows every `@`. Other characters stay as they are, so
+the raw file reads well too.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ import re
 
 __all__ = ["fenced", "md_text", "xml_text"]
 
-_MARKDOWN_PUNCTUATION = re.compile(r"""([!-/:-@\[-`{-~])""")
+_MARKUP = re.compile(r"""([\\`*_{}\[\]()<>#!|~:&])""")
+_WWW = re.compile(r"(?i)\b(www)\.")
 _FENCE_RUN = re.compile(r"`{3,}|~{3,}")
 
 
 def md_text(value: object) -> str:
     """Inline Markdown for a piece of text: punctuation escaped, line breaks as spaces."""
     text = " ".join(str(value).split())
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    escaped = _WWW.sub(r"\1\\.", _MARKUP.sub(r"\\\1", text))
+    return escaped.replace("@", "@\u2060")
 
 
 def fenced(value: object) -> list[str]:
