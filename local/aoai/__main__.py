@@ -7,11 +7,17 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from local.aoai.app import create_app
-from local.aoai.context import DEFAULT_API_KEY, Settings
+from local.aoai.context import (
+    DEFAULT_API_KEY,
+    DEFAULT_MAX_DEPLOYMENTS,
+    DEFAULT_MAX_FINE_TUNED_DEPLOYMENTS,
+    Settings,
+)
 from local.aoai.faults import GROUPS, KINDS, Faults
 
 ENV_PREFIX = "AOAI_EMULATOR_"
@@ -35,7 +41,7 @@ def parse_rates(spec: str) -> dict[str, float]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m local.aoai", description=__doc__)
 
-    def option(name: str, default: str | None, help: str, **kwargs: object) -> None:
+    def option(name: str, default: str | None, help: str, **kwargs: Any) -> None:
         parser.add_argument(
             f"--{name}",
             default=_env(name, default),
@@ -62,6 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
         "deployment-not-ready-seconds", "0", "answer DeploymentNotReady this long after Succeeded", type=float
     )
     option("fault-seed", None, "seed for the fault dice, for reproducible runs", type=int)
+    option(
+        "max-deployments",
+        str(DEFAULT_MAX_DEPLOYMENTS),
+        "deployments one account may hold (Azure: 32 standard deployments per resource)",
+        type=int,
+    )
+    option(
+        "max-fine-tuned-deployments",
+        str(DEFAULT_MAX_FINE_TUNED_DEPLOYMENTS),
+        "fine-tuned model deployments one account may hold (Azure: 5)",
+        type=int,
+    )
+    option(
+        "data-plane-account",
+        None,
+        "the ARM account (/subscriptions/S/resourceGroups/G/providers/Microsoft.CognitiveServices"
+        "/accounts/A) whose deployments the data plane serves; unset: the newest deployment of a name in "
+        "any account",
+    )
     option("log-level", "INFO", "logging level")
     return parser
 
@@ -100,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         job_seconds=args.job_seconds,
         deploy_seconds=args.deploy_seconds,
         state_dir=args.state_dir,
+        max_deployments=args.max_deployments,
+        max_fine_tuned_deployments=args.max_fine_tuned_deployments,
+        data_plane_account=args.data_plane_account,
     )
     logging.getLogger("local.aoai").info(
         "Azure OpenAI emulator on http://%s:%d (state: %s)",

@@ -14,7 +14,12 @@ from local.aoai.context import emulator
 from local.aoai.errors import invalid
 from local.aoai.faults import Faults
 from local.aoai.protocol import json_body
-from local.aoai.state import now
+from local.aoai.routes import Operation
+from local.aoai.state import advance_clock, now
+
+__all__ = ["OPERATIONS", "ROUTES"]
+
+OPERATIONS: web.AppKey[list[Operation]] = web.AppKey("operations", list)
 
 
 async def state(request: web.Request) -> web.Response:
@@ -23,10 +28,13 @@ async def state(request: web.Request) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-    """Forget every record and switch every fault off."""
+    """Forget every record and answered chat, and switch every fault off."""
     emu = emulator(request)
     emu.store.clear()
+    emu.chats.clear()
     emu.faults = Faults(seed=emu.faults.seed)
+    advance_clock(0)
+    emu.changed()
     return web.json_response({"reset": True})
 
 
@@ -65,7 +73,7 @@ async def fail_next_job(request: web.Request) -> web.Response:
 
 
 async def deployment_not_ready(request: web.Request) -> web.Response:
-    """Answer DeploymentNotReady for `seconds` after Succeeded: for one deployment, or for later ones."""
+    """Answer DeploymentNotReady `seconds` after Succeeded: for the deployments of one name, or later ones."""
     emu = emulator(request)
     body = await json_body(request)
     seconds = _number(body, "seconds", 0.0)
@@ -73,11 +81,31 @@ async def deployment_not_ready(request: web.Request) -> web.Response:
     if name is None:
         emu.faults.deployment_not_ready_seconds = seconds
         return web.json_response(emu.faults.to_json())
-    deployment = emu.store.deployments.get(name)
-    if deployment is None:
+    named = [d for d in emu.store.deployments.values() if d.name.lower() == str(name).lower()]
+    if not named:
         raise invalid(f"There is no deployment named {name!r}.", param="deployment")
-    deployment.not_ready_until = max(deployment.ready_at, now()) + seconds
-    return web.json_response(deployment.summary() | {"not_ready_until": deployment.not_ready_until})
+    for deployment in named:
+        deployment.not_ready_until = max(deployment.ready_at, now()) + seconds
+    newest = max(named, key=lambda d: d.created_at)
+    return web.json_response(newest.summary() | {"not_ready_until": newest.not_ready_until})
+
+
+async def clock(request: web.Request) -> web.Response:
+    """`{"advance": seconds}` moves the emulator's time forward, to reach an expiry without waiting for it."""
+    seconds = _number(await json_body(request), "advance", 0.0)
+    if seconds <= 0:
+        raise invalid("'advance' must be a positive number of seconds.", param="advance")
+    return web.json_response({"offset": advance_clock(seconds), "now": now()})
+
+
+async def chat_log(request: web.Request) -> web.Response:
+    """Every answered chat: {"requests": [{deployment, model, messages_sha256, at}], "counts": [...]}."""
+    return web.json_response(emulator(request).chats.to_json())
+
+
+async def operations(request: web.Request) -> web.Response:
+    """The spec operations the emulator serves (the route table), for the contract tests."""
+    return web.json_response({"operations": [o.to_json() for o in request.app[OPERATIONS]]})
 
 
 ROUTES = [
@@ -87,4 +115,7 @@ ROUTES = [
     web.post("/_emulator/faults", set_faults),
     web.post("/_emulator/jobs/fail-next", fail_next_job),
     web.post("/_emulator/deployments/not-ready", deployment_not_ready),
+    web.post("/_emulator/clock", clock),
+    web.get("/_emulator/chat-log", chat_log),
+    web.get("/_emulator/operations", operations),
 ]

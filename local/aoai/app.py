@@ -1,27 +1,39 @@
-"""Wiring: routes under both data-plane prefixes, ARM and admin routes, and the middleware
-that every request passes through (log, errors, auth, api-version, faults, lifecycles, persistence).
+"""Wiring: the route table under both data-plane prefixes, ARM and admin routes, and the
+middleware every request passes through (log, request ids, errors, auth and api-version,
+faults, lifecycles, persistence).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+import uuid
 
 from aiohttp import web
 
 from local.aoai import admin, arm, chat, files, jobs, uploads
+from local.aoai.arm_versions import API_VERSIONS
 from local.aoai.auth import check_arm, check_data_plane
+from local.aoai.chatlog import ChatLog
 from local.aoai.context import EMULATOR, Emulator, Settings
-from local.aoai.errors import RESOURCE_NOT_FOUND, ApiError
+from local.aoai.errors import ApiError, Kind
 from local.aoai.faults import DroppedConnection, Faults
+from local.aoai.routes import Handler, Operation, operations
 from local.aoai.state import now
+from local.aoai.surfaces import Surface, surface_of
+
+__all__ = ["DATA_PLANE", "create_app", "served_operations"]
 
 log = logging.getLogger("local.aoai")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-DATA_PLANE = [*files.ROUTES, *uploads.ROUTES, *jobs.ROUTES]
+DATA_PLANE = [*files.ROUTES, *uploads.ROUTES, *jobs.ROUTES, *chat.API_VERSION_ROUTES, *chat.V1_ROUTES]
 MAX_BODY = 512 * 1024 * 1024
+# Azure's /openai/v1/ routes take no dated api-version ("api-version not allowed"); these two are accepted.
+V1_API_VERSIONS = ("v1", "preview")
+
+
+def served_operations() -> list[Operation]:
+    return operations(DATA_PLANE, arm.ROUTES)
 
 
 def route_group(path: str) -> str | None:
@@ -37,10 +49,6 @@ def route_group(path: str) -> str | None:
     if "/files" in path or "/uploads" in path:
         return "files"
     return None
-
-
-def _prefixed(prefix: str, routes: Iterable[web.RouteDef]) -> list[web.RouteDef]:
-    return [web.route(r.method, prefix + r.path, r.handler) for r in routes]
 
 
 @web.middleware
@@ -63,67 +71,91 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 @web.middleware
+async def request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The ids Azure puts on every answer: `apim-request-id` and `x-request-id` on the data plane,
+    `x-ms-request-id` and `x-ms-correlation-request-id` on ARM. Handlers add to `request["ids"]`."""
+    ident = str(uuid.uuid4())
+    if surface_of(request) is Surface.ARM:
+        request["ids"] = {"x-ms-request-id": ident, "x-ms-correlation-request-id": ident}
+    else:
+        request["ids"] = {"apim-request-id": ident, "x-request-id": ident}
+    response = await handler(request)
+    if not response.prepared:
+        response.headers.update(request["ids"])
+    return response
+
+
+@web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Render ApiError and router errors in Azure's shape; never leak a Python traceback."""
+    """Render ApiError and router errors in the surface's shape; never leak a Python traceback."""
+    surface = surface_of(request)
     try:
         return await handler(request)
     except ApiError as error:
-        return error.response()
+        return error.response(surface)
     except DroppedConnection:
         raise
     except web.HTTPException as error:
         if error.status == 405:
-            return ApiError(
-                405, "MethodNotAllowed", f"The method {request.method} is not allowed here."
-            ).response()
-        if request.path.startswith("/subscriptions/"):
-            return ApiError(404, "InvalidResourceType", "The resource type could not be found.").response()
-        return RESOURCE_NOT_FOUND.response()
+            message = f"The method {request.method} is not allowed for {request.path}."
+            return ApiError(Kind.INVALID, message, code="MethodNotAllowed", status=405).response(surface)
+        if surface is Surface.ARM:
+            message = "The resource type could not be found in the namespace 'Microsoft.CognitiveServices'."
+            return ApiError(Kind.NOT_FOUND, message, code="InvalidResourceType").response(surface)
+        return ApiError(Kind.NOT_FOUND, "Resource not found").response(surface)
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
-        return ApiError(500, "InternalServerError", "The emulator failed to process the request.").response()
+        return ApiError(Kind.INTERNAL, "The emulator failed to process the request.").response(surface)
+
+
+def _check_api_version(request: web.Request, surface: Surface) -> None:
+    version = request.query.get("api-version")
+    if surface is Surface.ARM:
+        if version is None:
+            raise ApiError(
+                Kind.INVALID,
+                "The api-version query parameter (?api-version=) is required for all requests.",
+                code="MissingApiVersionParameter",
+            )
+        if version not in API_VERSIONS:
+            raise ApiError(
+                Kind.INVALID,
+                f"No registered resource provider found for location '{arm.REGION}' and API version "
+                f"'{version}' for type 'accounts'. The supported api-versions are "
+                f"'{', '.join(API_VERSIONS)}'.",
+                code="NoRegisteredProviderFound",
+            )
+    elif surface is Surface.V1 and version is not None and version not in V1_API_VERSIONS:
+        raise ApiError(
+            Kind.INVALID, f"api-version '{version}' is not allowed on /openai/v1/.", param="api-version"
+        )
+    elif surface.azure_style and version is None:
+        # Azure answers a dated route without api-version as an unknown resource.
+        raise ApiError(Kind.NOT_FOUND, "Resource not found")
 
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    emu = request.app[EMULATOR]
-    if request.path.startswith("/subscriptions/"):
+    emu, surface = request.app[EMULATOR], surface_of(request)
+    if surface is Surface.ARM:
         check_arm(request, emu.settings.api_key)
-        if "api-version" not in request.query:
-            raise ApiError(
-                400,
-                "MissingApiVersionParameter",
-                "The api-version query parameter (?api-version=) is required for all requests.",
-            )
     else:
         check_data_plane(request, emu.settings.api_key)
-        if (
-            request.path.startswith("/openai/")
-            and not request.path.startswith("/openai/v1/")
-            and "api-version" not in request.query
-        ):
-            raise RESOURCE_NOT_FOUND
+    _check_api_version(request, surface)
     return await handler(request)
 
 
-def _fault_error(kind: str, group: str, faults: Faults) -> ApiError:
+def _fault_error(kind: str, faults: Faults) -> ApiError:
     retry = faults.retry_after_headers()
     if kind == "rate_429":
-        code = "TooManyRequests" if group == "arm" else "429"
-        return ApiError(
-            429,
-            code,
+        message = (
             "Requests have exceeded the call rate limit (injected by the emulator). "
-            f"Please retry after {faults.retry_after_ms} milliseconds.",
-            headers=retry,
+            f"Please retry after {faults.retry_after_ms} milliseconds."
         )
+        return ApiError(Kind.RATE_LIMITED, message, headers=retry)
     if kind == "rate_503":
-        return ApiError(
-            503, "ServiceUnavailable", "The service is temporarily unavailable (injected).", headers=retry
-        )
-    return ApiError(
-        500, "InternalServerError", "The server had an error while processing the request (injected)."
-    )
+        return ApiError(Kind.UNAVAILABLE, "The service is temporarily unavailable (injected).", headers=retry)
+    return ApiError(Kind.INTERNAL, "The server had an error while processing the request (injected).")
 
 
 @web.middleware
@@ -137,43 +169,45 @@ async def inject_faults(request: web.Request, handler: Handler) -> web.StreamRes
             request.transport.abort()
         raise DroppedConnection("connection dropped by the emulator (injected)")
     if kind:
-        raise _fault_error(kind, group, faults)
+        raise _fault_error(kind, faults)
     return await handler(request)
+
+
+def _advance(emu: Emulator) -> None:
+    at = now()
+    files.advance(emu, at)
+    uploads.advance(emu, at)
+    jobs.advance(emu, at)
+    arm.advance(emu, at)
 
 
 @web.middleware
 async def lifecycle(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Bring every record up to date before the handler reads it; persist what changed after."""
     emu = request.app[EMULATOR]
-    at = now()
-    files.advance(emu, at)
-    jobs.advance(emu, at)
-    arm.advance(emu, at)
+    _advance(emu)
     try:
         response = await handler(request)
     except ApiError:
         emu.flush()
         raise
-    if request.method != "GET" and response.status < 400:
+    if request.method != "GET" and response.status < 400 and route_group(request.path) != "chat":
         emu.changed()
     emu.flush()
     return response
 
 
 def create_app(settings: Settings, faults: Faults) -> web.Application:
-    emu = Emulator(settings, faults)
+    emu = Emulator(settings, faults, chats=ChatLog(settings.state_dir))
     if settings.state_dir is not None:
         emu.store.load(settings.state_dir)
     app = web.Application(
-        client_max_size=MAX_BODY, middlewares=[request_log, errors, authenticate, inject_faults, lifecycle]
+        client_max_size=MAX_BODY,
+        middlewares=[request_log, request_ids, errors, authenticate, inject_faults, lifecycle],
     )
     app[EMULATOR] = emu
-    app.add_routes(
-        [
-            *_prefixed("/openai/v1", [*DATA_PLANE, *chat.V1_ROUTES]),
-            *_prefixed("/openai", [*DATA_PLANE, *chat.API_VERSION_ROUTES]),
-            *arm.ROUTES,
-            *admin.ROUTES,
-        ]
-    )
+    served = served_operations()
+    app[admin.OPERATIONS] = served
+    app.add_routes([web.route(o.method, o.path, o.handler) for o in served])
+    app.add_routes(admin.ROUTES)
     return app

@@ -1,4 +1,4 @@
-"""Key checks, answered with the body each service sends when they fail.
+"""Key checks, answered with the body each surface sends when they fail.
 
 The data plane takes the key as `api-key` or as a bearer token (what AzureOpenAI and
 OpenAI(base_url=...) send); ARM takes only a bearer token. The emulator has one key; the
@@ -11,13 +11,13 @@ import hmac
 
 from aiohttp import web
 
-from local.aoai.errors import ApiError
+from local.aoai.errors import ApiError, Kind
 
-DATA_PLANE_DENIED = ApiError(
-    401,
-    "401",
+__all__ = ["check_arm", "check_data_plane"]
+
+DATA_PLANE_DENIED = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid "
-    "key for an active subscription and use a correct regional API endpoint for your resource.",
+    "key for an active subscription and use a correct regional API endpoint for your resource."
 )
 
 
@@ -32,13 +32,22 @@ def _bearer(request: web.Request) -> str | None:
 
 def check_data_plane(request: web.Request, key: str) -> None:
     if not (_matches(request.headers.get("api-key"), key) or _matches(_bearer(request), key)):
-        raise DATA_PLANE_DENIED
+        raise ApiError(Kind.UNAUTHORIZED, DATA_PLANE_DENIED)
 
 
 def check_arm(request: web.Request, key: str) -> None:
+    challenge = {"WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common"'}
     if "Authorization" not in request.headers:
         raise ApiError(
-            401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
+            Kind.UNAUTHORIZED,
+            "Authentication failed. The 'Authorization' header is missing.",
+            code="AuthenticationFailed",
+            headers=challenge,
         )
     if not _matches(_bearer(request), key):
-        raise ApiError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+        raise ApiError(
+            Kind.UNAUTHORIZED,
+            "The access token is invalid.",
+            code="InvalidAuthenticationToken",
+            headers=challenge,
+        )

@@ -12,6 +12,8 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+__all__ = ["GROUPS", "KINDS", "DroppedConnection", "Faults", "GroupFaults"]
+
 GROUPS = ("files", "jobs", "chat", "arm")
 KINDS = ("rate_429", "rate_500", "rate_503", "rate_disconnect")
 
@@ -80,18 +82,13 @@ class Faults:
         return self.job_failures.pop(0) if self.job_failures else None
 
     def retry_after_headers(self) -> dict[str, str]:
-        """Both spellings clients read: openai prefers retry-after-ms, azure-core Retry-After.
-
-        Retry-After only carries whole seconds, so it is sent only when the delay is at least
-        one second; below that, both SDKs honour the millisecond headers.
-        """
-        headers = {
+        """Every spelling Azure sends with a throttle: `retry-after-ms` and `x-ms-retry-after-ms`
+        (which the openai SDK and azure-core read first) and `Retry-After` in whole seconds."""
+        return {
             "retry-after-ms": str(self.retry_after_ms),
             "x-ms-retry-after-ms": str(self.retry_after_ms),
+            "Retry-After": str(max(1, -(-self.retry_after_ms // 1000))),
         }
-        if self.retry_after_ms >= 1000:
-            headers["Retry-After"] = str(self.retry_after_ms // 1000)
-        return headers
 
     def to_json(self) -> dict[str, Any]:
         return {

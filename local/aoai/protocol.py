@@ -13,6 +13,8 @@ from aiohttp import web
 
 from local.aoai.errors import invalid
 
+__all__ = ["cursor_page", "json_body", "query_int"]
+
 Item = TypeVar("Item")
 
 
@@ -20,9 +22,9 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except ValueError:
-        raise invalid("The request body is not valid JSON.", code="BadRequest") from None
+        raise invalid("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
-        raise invalid("The request body must be a JSON object.", code="BadRequest")
+        raise invalid("The request body must be a JSON object.")
     return body
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+__all__ = ["content_text", "count_messages", "count_text", "truncate"]
+
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
@@ -36,3 +38,11 @@ def count_messages(messages: list[dict[str, Any]]) -> int:
         if "name" in message:
             total += 1 + count_text(str(message["name"]))
     return total
+
+
+def truncate(text: str, limit: int) -> tuple[str, bool]:
+    """`text` cut after its `limit`-th token, and whether it was cut (a `length` finish)."""
+    tokens = list(_TOKEN.finditer(text))
+    if len(tokens) <= limit:
+        return text, False
+    return text[: tokens[limit - 1].end()], True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import openai
 import pytest
@@ -19,7 +20,7 @@ SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    service = start_emulator(tmp_path_factory.mktemp("aoai"))
+    service = start_emulator(tmp_path_factory.mktemp("aoai"), job_seconds=2.0, deploy_seconds=0.5)
     yield service
     service.stop()
 
@@ -31,22 +32,22 @@ def admin(emulator: Service) -> EmulatorAdmin:
     return client
 
 
-def azure_openai(service: Service, **options: object) -> openai.AzureOpenAI:
+def azure_openai(service: Service, **options: Any) -> openai.AzureOpenAI:
     return openai.AzureOpenAI(
         azure_endpoint=service.url, api_key=service.extra["api_key"], api_version=API_VERSION, **options
     )
 
 
-def v1_openai(service: Service, **options: object) -> openai.OpenAI:
+def v1_openai(service: Service, **options: Any) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{service.url}/openai/v1/", api_key=service.extra["api_key"], **options)
 
 
 def arm_client(
-    service: Service, token: str | None = None, **options: object
+    service: Service, token: str | None = None, subscription: str = SUBSCRIPTION, **options: Any
 ) -> CognitiveServicesManagementClient:
     """options reach azure-core's policies, e.g. retry_status (3 by default) for throttling tests."""
     credential = StaticTokenCredential(token or service.extra["api_key"])
-    return CognitiveServicesManagementClient(credential, SUBSCRIPTION, base_url=service.url, **options)
+    return CognitiveServicesManagementClient(credential, subscription, base_url=service.url, **options)
 
 
 @pytest.fixture(params=["azure", "v1"])

@@ -11,7 +11,7 @@ import pytest
 from local.aoai.launch import start_emulator
 from local.processes import Service
 from tests.emulator.conftest import arm_client, azure_openai, v1_openai
-from tests.emulator.flows import chat, deploy, train
+from tests.emulator.flows import chat, deploy, fine_tuned_model, train
 from tests.support.emulator import EmulatorAdmin
 
 
@@ -23,8 +23,8 @@ def test_flow_completes_through_30_percent_429s(
     client = make(emulator, max_retries=30)
     job = train(client)
     assert job.status == "succeeded"
-    deploy(arm_client(emulator, retry_total=30, retry_status=30), "throttled", job.fine_tuned_model)
-    assert "keys" in chat(client, "throttled", "What about keys?")
+    deploy(arm_client(emulator, retry_total=30, retry_status=30), "throttled", fine_tuned_model(job))
+    assert chat(client, "throttled", "Who discovered Antarctica?").startswith("Some chaps")
     assert "429" in emulator.log()
 
 
@@ -43,6 +43,8 @@ def test_faults_without_retries_surface_as_sdk_errors(emulator: Service, admin: 
     with pytest.raises(openai.RateLimitError) as throttled:
         client.fine_tuning.jobs.list()
     assert throttled.value.response.headers["retry-after-ms"] == "100"
+    assert throttled.value.response.headers["retry-after"] == "1"
+    assert throttled.value.code == "tooManyRequests"
     client.files.list()  # other groups are unaffected
     admin.set_faults(groups={"jobs": {"rate_429": 0.0, "rate_disconnect": 1.0}})
     with pytest.raises(openai.APIConnectionError):

@@ -17,7 +17,7 @@ def test_jobs_list_newest_first_with_pagination_and_metadata(client: openai.Open
             model=BASE_MODEL,
             training_file=training.id,
             metadata={"run": f"run-{i}"},
-            extra_body={"trainingType": 1},
+            extra_body={"trainingType": "GlobalStandard"},
         ).id
         for i in range(3)
     ]

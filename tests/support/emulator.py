@@ -1,7 +1,7 @@
 """Steer a running emulator (started with local.aoai.launch.start_emulator) from tests.
 
-`EmulatorAdmin` wraps the `/_emulator/` admin routes so tests read state and set faults
-through one typed client instead of hand-built HTTP calls.
+`EmulatorAdmin` wraps the `/_emulator/` admin routes so tests read state, set faults and read
+the chat log through one typed client instead of hand-built HTTP calls.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
+from local.aoai import chatlog
 from local.processes import Service
 
 
@@ -47,7 +48,10 @@ class EmulatorAdmin:
     def set_faults(
         self, *, groups: Mapping[str, Mapping[str, float]] | None = None, retry_after_ms: int | None = None
     ) -> dict[str, Any]:
-        """groups: {"files"|"jobs"|"chat"|"arm"|"all": {"rate_429"|"rate_500"|"rate_503"|"rate_disconnect": p}}."""
+        """groups: {"files"|"jobs"|"chat"|"arm"|"all": {"rate_429"|...|"rate_disconnect": probability}}.
+
+        A rate of 0 switches that fault off; `retry_after_ms` is the delay advertised with 429 and 503.
+        """
         body: dict[str, Any] = {"groups": dict(groups or {})}
         if retry_after_ms is not None:
             body["retry_after_ms"] = retry_after_ms
@@ -72,3 +76,28 @@ class EmulatorAdmin:
         if deployment is not None:
             body["deployment"] = deployment
         return self._call("POST", "deployments/not-ready", body)
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the emulator's time forward (expiries, job progress); reset() moves it back."""
+        return float(self._call("POST", "clock", {"advance": seconds})["offset"])
+
+    def chat_log(self) -> list[dict[str, Any]]:
+        """Every answered chat completion, oldest first: [{deployment, model, messages_sha256, at}]."""
+        return list(self._call("GET", "chat-log")["requests"])
+
+    def chat_counts(self) -> dict[tuple[str, str], int]:
+        """How often each (deployment, messages_sha256) was answered; see messages_sha256()."""
+        counts: dict[tuple[str, str], int] = {}
+        for entry in self._call("GET", "chat-log")["counts"]:
+            key = (entry["deployment"], entry["messages_sha256"])
+            counts[key] = counts.get(key, 0) + entry["count"]
+        return counts
+
+    def operations(self) -> list[dict[str, str]]:
+        """The spec operations the emulator serves: [{surface, method, path, operation_id}]."""
+        return list(self._call("GET", "operations")["operations"])
+
+
+def messages_sha256(messages: list[Any]) -> str:
+    """The hash the emulator's chat log keeps for a request's messages."""
+    return chatlog.messages_sha256(messages)
