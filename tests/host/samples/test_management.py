@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -143,9 +143,9 @@ def test_queries_filter_by_prefix_status_and_created_time(host: Service):
     assert len(json.loads(paged[2])) == 1 and paged[1]["x-ms-continuation-token"]
 
     created = datetime.strptime(status_of(host, first)["createdTime"], "%Y-%m-%dT%H:%M:%SZ").replace(
-        tzinfo=timezone.utc
+        tzinfo=UTC
     )
-    # bounds given with UTC offsets: compared as instants they exclude/include the instance, as text they would not
+    # bounds with UTC offsets: as instants they exclude/include the instance, as text they would not
     before = (created - timedelta(seconds=1)).astimezone(timezone(timedelta(hours=5))).isoformat()
     after = (created + timedelta(seconds=2)).astimezone(timezone(timedelta(hours=-5))).isoformat()
     for bound, expected in ((before, []), (after, [first])):
@@ -164,9 +164,9 @@ def test_bulk_purge_requires_created_time_from(host: Service):
     code, _, text = call("DELETE", api(host, "instances", "&runtimeStatus=Completed"))
     assert (code, json.loads(text)) == (400, "Please provide value for 'createdTimeFrom' parameter.")
     assert status_of(host, instance_id)["runtimeStatus"] == "Completed"
-    future = quote((datetime.now(timezone.utc) + timedelta(days=1)).isoformat())
+    future = quote((datetime.now(UTC) + timedelta(days=1)).isoformat())
     assert call("DELETE", api(host, "instances", f"&createdTimeFrom={future}"))[::2] == (404, "")
-    since = (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat()
+    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
     assert manage(host, "purge_by", body={"from": since, "statuses": ["Completed"]}) >= 1
     assert status_of(host, instance_id) == {}
     assert manage(host, "purge", instance_id) == 0  # the SDK reads the 404 as nothing deleted
@@ -186,7 +186,8 @@ def test_sdk_client_suspend_resume_terminate_restart_rewind(host: Service):
     assert wait_for_status(host, instance_id)["output"] == ["while suspended", "fail"]
     assert manage(host, "status", instance_id)["runtimeStatus"] == "Completed"
     history = status_of(host, instance_id, "&showHistory=true")["historyEvents"]
-    assert {"ExecutionSuspended", "ExecutionResumed", "GenericEvent"} <= {event["EventType"] for event in history}
+    kinds = {event["EventType"] for event in history}
+    assert {"ExecutionSuspended", "ExecutionResumed", "GenericEvent"} <= kinds
 
     again = manage(host, "restart", instance_id, {"new_id": False})
     assert again["id"] == instance_id

@@ -17,7 +17,7 @@ from tests.host.samples.conftest import APPS
 from tests.host.support import KEY, WEBHOOKS, call, eventually, status_of, wait_for_status
 
 
-def deploy(tmp_path: Path, durable: dict[str, object]) -> Path:
+def deploy(tmp_path: Path, durable: dict[str, str]) -> Path:
     """The versioning sample with host.json's extensions.durableTask replaced by `durable`."""
     app = tmp_path / "app"
     if not app.exists():
