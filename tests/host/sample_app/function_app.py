@@ -162,6 +162,20 @@ def failing(context: df.DurableOrchestrationContext):
 
 
 @bp.orchestration_trigger(context_name="context")
+def guarded_parent(context: df.DurableOrchestrationContext):
+    """Fails when its child does (no try/except): what a rewind starts again."""
+    return (
+        yield context.call_sub_orchestrator("guarded_child", context.get_input(), f"{context.instance_id}-c")
+    )
+
+
+@bp.orchestration_trigger(context_name="context")
+def guarded_child(context: df.DurableOrchestrationContext):
+    first = yield context.call_activity("add", {"a": 1, "b": 1})
+    return [first, (yield context.call_activity("flaky", {"label": context.get_input()}))]
+
+
+@bp.orchestration_trigger(context_name="context")
 def counter(context: df.DurableOrchestrationContext):
     value = context.get_input()
     if value >= 3:
