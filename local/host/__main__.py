@@ -9,6 +9,7 @@ from pathlib import Path
 
 from local.host.indexing import AppLoadError
 from local.host.runtime import DevHost, HostOptions
+from local.host.settings import BodyLimitError, HostJsonError
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     try:
         host = DevHost(options)
-    except AppLoadError as exc:
+    except (AppLoadError, HostJsonError, BodyLimitError) as exc:
         parser.exit(1, f"{parser.prog}: cannot load the function app: {exc}\n")
     asyncio.run(host.serve())
 

@@ -13,8 +13,10 @@ __all__ = [
     "DEFAULT_BODY_LIMIT",
     "DEFAULT_HUB",
     "BodyLimitError",
+    "HostJsonError",
     "HostSettings",
     "load_local_settings",
+    "read_host_json",
     "request_body_limit",
     "resolve",
 ]
@@ -31,6 +33,28 @@ _FAILURE_STRATEGIES = ("Reject", "Fail")
 
 class BodyLimitError(ValueError):
     """FUNCTIONS_REQUEST_BODY_SIZE_LIMIT is not a positive number of bytes."""
+
+
+class HostJsonError(ValueError):
+    """host.json is not a JSON object with `"version": "2.0"` (the Functions host refuses it too)."""
+
+
+def read_host_json(app_dir: Path) -> dict[str, Any]:
+    """The app's host.json (an empty one when there is none), checked as the Functions host checks it."""
+    path = app_dir / "host.json"
+    if not path.exists():
+        return {}
+    try:
+        host = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise HostJsonError(
+            f"{path}: line {exc.lineno} column {exc.colno}: {exc.msg} (cannot parse host.json)"
+        ) from None
+    if not isinstance(host, dict) or host.get("version") != "2.0":
+        raise HostJsonError(
+            f"{path}: the 'version' property must be \"2.0\" (see https://aka.ms/functions-hostjson)"
+        )
+    return host
 
 
 def load_local_settings(app_dir: Path) -> None:
@@ -89,9 +113,7 @@ class HostSettings:
 
     @classmethod
     def load(cls, app_dir: Path) -> HostSettings:
-        path = app_dir / "host.json"
-        host = json.loads(path.read_text()) if path.exists() else {}
-        durable = host.get("extensions", {}).get("durableTask", {})
+        durable = read_host_json(app_dir).get("extensions", {}).get("durableTask", {})
         try:
             hub = resolve(durable.get("hubName", DEFAULT_HUB))
         except KeyError:

@@ -14,9 +14,17 @@ from local.host.durable.api import DurableApi, input_json
 from local.host.durable.engine import Engine
 from local.host.durable.store import Store, WorkItem
 from local.host.durable.testing import DEFAULT_START, VirtualClock
+from local.host.durable.versions import compare_versions
 from local.host.http import route_paths
 from local.host.indexing import index
-from local.host.settings import HostSettings, load_local_settings, resolve
+from local.host.settings import (
+    BodyLimitError,
+    HostJsonError,
+    HostSettings,
+    load_local_settings,
+    request_body_limit,
+    resolve,
+)
 from tests.host.sample_app.function_app import app
 
 SAMPLE_APP = Path(__file__).parent / "sample_app"
@@ -116,3 +124,57 @@ def test_unfinished_activity_work_survives_a_restart(tmp_path):
     restarted.complete_activity(again, "1")  # a duplicate completion is ignored
     assert restarted.run_once() and not restarted.run_once()
     assert [work.task_id for work in restarted.pending_work()] == [1]
+
+
+def test_host_json_is_checked_as_the_functions_host_checks_it(tmp_path):
+    (tmp_path / "host.json").write_text('{"version": "2.0"}{"version": "2.0"}')
+    with pytest.raises(HostJsonError, match=r"host\.json: line 1 column 19: Extra data"):
+        HostSettings.load(tmp_path)
+    (tmp_path / "host.json").write_text('{"extensions": {}}')
+    with pytest.raises(HostJsonError, match=r"the 'version' property must be \"2\.0\""):
+        HostSettings.load(tmp_path)
+    durable = {"defaultVersion": "1.2", "versionMatchStrategy": "strict", "versionFailureStrategy": "Fail"}
+    (tmp_path / "host.json").write_text(
+        json.dumps({"version": "2.0", "extensions": {"durableTask": durable}})
+    )
+    settings = HostSettings.load(tmp_path)
+    assert (settings.default_version, settings.version_match_strategy, settings.version_failure_strategy) == (
+        "1.2",
+        "Strict",
+        "Fail",
+    )
+    durable["versionMatchStrategy"] = "Newest"
+    (tmp_path / "host.json").write_text(
+        json.dumps({"version": "2.0", "extensions": {"durableTask": durable}})
+    )
+    with pytest.raises(
+        ValueError, match="versionMatchStrategy='Newest': expected one of None, Strict, CurrentOrOlder"
+    ):
+        HostSettings.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "first, second, expected",
+    [
+        ("1.0", "1.0", 0),
+        (None, "", 0),
+        ("", "0.1", -1),
+        ("1.10", "1.9", 1),  # numeric parts, not text
+        ("1.0", "1.0.0", -1),  # a missing part sorts before zero, as System.Version does
+        ("2", "10", 1),  # one part is not a System.Version: case-insensitive text
+        ("v1-Beta", "V1-beta", 0),
+    ],
+)
+def test_versions_compare_like_durable_task(first, second, expected):
+    assert compare_versions(first, second) == expected
+    assert compare_versions(second, first) == -expected
+
+
+def test_the_request_body_limit_setting(monkeypatch):
+    monkeypatch.delenv("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT", raising=False)
+    assert request_body_limit() == 100 * 1024 * 1024
+    monkeypatch.setenv("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT", "2048")
+    assert request_body_limit() == 2048
+    monkeypatch.setenv("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT", "-1")
+    with pytest.raises(BodyLimitError, match="FUNCTIONS_REQUEST_BODY_SIZE_LIMIT='-1'"):
+        request_body_limit()
