@@ -129,7 +129,9 @@ class HttpFunctions:
                     request.path,
                     self.body_limit,
                 )
-                return web.Response(status=413)
+                refused = web.Response(status=413)
+                refused.force_close()  # the unread rest of the body must not be taken for a next request
+                return refused
             argument = func.HttpRequest(
                 request.method,
                 str(request.url),

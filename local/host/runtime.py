@@ -32,6 +32,9 @@ __all__ = ["DevHost", "HostOptions"]
 log = logging.getLogger("devhost")
 
 _IDLE_WAIT_SECONDS = 1.0
+_SHUTDOWN_SECONDS = 5.0
+"""How long a stopping host lets in-flight HTTP requests finish."""
+_LINGERING_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,10 @@ class DevHost:
     async def serve(self) -> None:
         app = web.Application()
         app.add_routes([*self.http.routes(), *self.api.routes()])
-        runner = web.AppRunner(app, access_log=None)
+        # lingering: how long a connection whose body was refused (413) is drained before it closes
+        runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS, lingering_time=_LINGERING_SECONDS
+        )
         await runner.setup()
         await web.TCPSite(runner, self.options.host, self.options.port).start()
         log.info(

@@ -31,7 +31,8 @@ def call(
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
+        with error:  # closing it closes the connection, which a server may wait for
+            return error.code, dict(error.headers), error.read().decode()
 
 
 def eventually(check: Callable[[], T | None], service: Service, what: str, timeout: float = 20.0) -> T:
