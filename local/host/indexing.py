@@ -45,6 +45,7 @@ __all__ = [
     "BlobFunction",
     "HttpFunction",
     "IndexedApp",
+    "TimerFunction",
     "find_app",
     "index",
     "load_app",
@@ -54,7 +55,14 @@ log = logging.getLogger("devhost.indexing")
 
 SCRIPT_SETTING = "PYTHON_SCRIPT_FILE_NAME"
 DEFAULT_SCRIPT = "function_app.py"
-_HOST_TRIGGERS = ("httpTrigger", "blobTrigger", "activityTrigger", "orchestrationTrigger", "entityTrigger")
+_HOST_TRIGGERS = (
+    "httpTrigger",
+    "blobTrigger",
+    "timerTrigger",
+    "activityTrigger",
+    "orchestrationTrigger",
+    "entityTrigger",
+)
 
 
 class AppLoadError(Exception):
@@ -108,6 +116,13 @@ class BlobFunction(AppFunction):
 
 
 @dataclass
+class TimerFunction(AppFunction):
+    schedule: str = ""
+    run_on_startup: bool = False
+    use_monitor: bool = True
+
+
+@dataclass
 class ActivityFunction(AppFunction):
     def run(self, input_json: str | None) -> str:
         """Call the activity as the Python worker does, through the SDK's ActivityTriggerConverter:
@@ -120,6 +135,7 @@ class ActivityFunction(AppFunction):
 class IndexedApp:
     http: list[HttpFunction] = field(default_factory=list)
     blobs: list[BlobFunction] = field(default_factory=list)
+    timers: list[TimerFunction] = field(default_factory=list)
     orchestrators: dict[str, OrchestratorFunction] = field(default_factory=dict)
     activities: dict[str, ActivityFunction] = field(default_factory=dict)
     entities: dict[str, EntityFunction] = field(default_factory=dict)
@@ -286,6 +302,18 @@ def _add(indexed: IndexedApp, function: Any) -> None:
                 path=trigger["path"],
                 connection=trigger.get("connection") or "AzureWebJobsStorage",
                 annotation=annotations.get(trigger["name"]),
+            )
+        )
+    elif kind == "timerTrigger":
+        indexed.timers.append(
+            TimerFunction(
+                name,
+                trigger["name"],
+                user_function,
+                **common,
+                schedule=trigger["schedule"],
+                run_on_startup=bool(trigger.get("runOnStartup", False)),
+                use_monitor=bool(trigger.get("useMonitor", True)),
             )
         )
     else:

@@ -8,11 +8,12 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -26,6 +27,7 @@ from local.host.http import HttpFunctions
 from local.host.indexing import index, load_app
 from local.host.keys import function_key
 from local.host.settings import HostSettings, load_local_settings, request_body_limit
+from local.host.timers import TimerTrigger
 
 __all__ = ["DevHost", "HostOptions"]
 
@@ -99,15 +101,23 @@ class DevHost:
             wait = _IDLE_WAIT_SECONDS if due is None else (due - datetime.now(UTC)).total_seconds()
             self.engine.wakeup.wait(min(max(wait, 0.01), _IDLE_WAIT_SECONDS))
 
-    def _blob_triggers(self) -> list[BlobTrigger]:
-        """One poller per blob function; one with a bad path or connection is reported and skipped."""
-        triggers = []
+    def _pollers(self) -> list[Coroutine[Any, Any, None]]:
+        """One loop per blob and timer function; one with a bad path, schedule or connection is
+        reported and skipped."""
+        loops = []
         for function in self.indexed.blobs:
             try:
-                triggers.append(BlobTrigger(function, self.host_id, self.api.client_json))
+                loops.append(
+                    BlobTrigger(function, self.host_id, self.api.client_json).run(self.options.poll_interval)
+                )
             except (KeyError, ValueError) as exc:
                 log.error("Blob trigger '%s' is disabled: %s", function.name, exc)
-        return triggers
+        for timer in self.indexed.timers:
+            try:
+                loops.append(TimerTrigger(timer, self.host_id, self.api.client_json).run())
+            except (KeyError, ValueError) as exc:
+                log.error("Timer trigger '%s' is disabled: %s", timer.name, exc)
+        return loops
 
     async def serve(self) -> None:
         app = web.Application()
@@ -143,9 +153,7 @@ class DevHost:
             self.dispatch(work)
         worker = threading.Thread(target=self._orchestration_worker, name="orchestrations", daemon=True)
         worker.start()
-        pollers = [
-            asyncio.create_task(trigger.run(self.options.poll_interval)) for trigger in self._blob_triggers()
-        ]
+        pollers = [asyncio.create_task(loop) for loop in self._pollers()]
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -64,8 +64,8 @@ def test_the_script_name_comes_from_PYTHON_SCRIPT_FILE_NAME(tmp_path: Path, monk
 def test_functions_the_host_cannot_run_are_disabled_with_the_reason():
     app = func.FunctionApp()
 
-    @app.timer_trigger(arg_name="timer", schedule="0 */5 * * * *")
-    def tick(timer: func.TimerRequest) -> None: ...
+    @app.queue_trigger(arg_name="message", queue_name="work", connection="AzureWebJobsStorage")
+    def work(message: func.QueueMessage) -> None: ...
 
     @app.route(route="enqueue")
     @app.queue_output(arg_name="message", queue_name="work", connection="AzureWebJobsStorage")
@@ -83,7 +83,7 @@ def test_functions_the_host_cannot_run_are_disabled_with_the_reason():
 
     indexed = index(app)
     assert indexed.disabled == {
-        "tick": "the dev host does not run timerTrigger functions",
+        "work": "the dev host does not run queueTrigger functions",
         "enqueue": "the dev host does not support queue bindings ('message')",
         "save": 'binding blob is declared to have the "out" direction, but its annotation in Python '
         "is not a subclass of azure.functions.Out",
@@ -97,8 +97,8 @@ UNRUNNABLE_APP = """
 
     bundle = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-    @bundle.timer_trigger(arg_name="timer", schedule="0 */5 * * * *")
-    def tick(timer: func.TimerRequest) -> None:
+    @bundle.queue_trigger(arg_name="message", queue_name="work", connection="AzureWebJobsStorage")
+    def work(message: func.QueueMessage) -> None:
         pass
 
     @bundle.entity_trigger(context_name="context")
@@ -127,7 +127,7 @@ def limited_host(tmp_path_factory: pytest.TempPathFactory, azurite: Service) -> 
 def test_the_host_serves_what_it_can_and_reports_the_rest(limited_host: Service):
     assert call("POST", f"{limited_host.url}/api/size", raw=b"abc")[::2] == (200, "3")
     assert (
-        "Function 'tick' is disabled: the dev host does not run timerTrigger functions" in limited_host.log()
+        "Function 'work' is disabled: the dev host does not run queueTrigger functions" in limited_host.log()
     )
 
 
