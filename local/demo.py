@@ -17,7 +17,7 @@ from pathlib import Path
 from local.processes import REPO
 from local.stack import LocalStack
 
-DATASET_FILES = ("training.jsonl", "validation.jsonl", "run.json")
+DATASET_FILES = ("training.jsonl", "validation.jsonl", "eval.jsonl", "run.json")
 
 
 def read_dataset(folder: Path) -> dict[str, bytes]:
@@ -78,9 +78,39 @@ def summarize(report: dict) -> str:
     if report.get("smoke_test"):
         smoke = report["smoke_test"]
         lines.append(f"  smoke test ({smoke['latency_ms']} ms): {smoke['answer']}")
+    lines += evaluation_table(report.get("evaluation"))
     for error in report.get("errors", []):
         lines.append(f"  error in {error['stage']}: {error['code']}: {error['message']}")
     return "\n".join(lines)
+
+
+def evaluation_table(evaluation: dict | None) -> list[str]:
+    """The quality gate as a terminal table: each grader's mean per model, and each candidate's
+    difference from the baseline with its 95% interval; then the decision."""
+    if not evaluation:
+        return []
+    labels = [model["label"] for model in evaluation["models"]]
+    rows = [
+        f"  evaluation on {evaluation['eval_set']['examples']} examples ({evaluation['eval_set']['source']}):"
+    ]
+    rows.append(
+        "    " + f"{'grader':<12}" + "".join(f"{label:>17}" for label in labels) + "   difference [95% CI]"
+    )
+    for grader in evaluation["graders"]:
+        means = {score["model"]: score["mean"] for score in grader["candidates"]}
+        if grader["baseline"]:
+            means[grader["baseline"]["model"]] = grader["baseline"]["mean"]
+        cells = "".join(f"{means.get(label, float('nan')):>17.3f}" for label in labels)
+        differences = ", ".join(
+            f"{c['candidate']} {c['difference']:+.3f} [{c['interval']['low']:+.3f}, "
+            f"{c['interval']['high']:+.3f}]"
+            for c in grader["comparisons"]
+        )
+        rows.append(f"    {grader['grader']:<12}{cells}   {differences}")
+    decision = evaluation["decision"]
+    verdict = f"promote {decision['candidate']}" if decision["promote"] else "reject"
+    rows.append(f"  decision: {verdict}: {decision['reason']}")
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,14 +18,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+from azure.mgmt.cognitiveservices.models import Deployment, DeploymentModel, DeploymentProperties, Sku
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from local.aoai.launch import start_emulator
 from local.azurite import start_azurite
 from local.host.launch import start_devhost
 from local.processes import REPO, Service, free_port
+from tuning.credentials import StaticTokenCredential
 
 CONTAINER = "fine-tuning"
+SUBSCRIPTION, RESOURCE_GROUP, ACCOUNT = "00000000-0000-0000-0000-000000000000", "local", "emulator"
+BASELINE_DEPLOYMENT, BASELINE_MODEL, BASELINE_VERSION = "gpt-4o", "gpt-4o", "2024-08-06"
 
 
 @dataclass
@@ -61,9 +66,27 @@ class LocalStack:
         self.azurite = start_azurite(self.work_dir)
         if self.uses_emulator:
             self.start_emulator()
+            self.deploy_baseline()
         self.host_env = self._host_env()
         self.start_host()
         return self
+
+    def deploy_baseline(self) -> None:
+        """The base model the quality gate compares against, deployed through ARM as an operator
+        would (the pipeline never creates it: it is not the service's to manage)."""
+        assert self.emulator is not None
+        arm = CognitiveServicesManagementClient(
+            StaticTokenCredential(self.options.api_key), SUBSCRIPTION, base_url=self.emulator.url
+        )
+        baseline = Deployment(
+            sku=Sku(name="GlobalStandard", capacity=1),
+            properties=DeploymentProperties(
+                model=DeploymentModel(format="OpenAI", name=BASELINE_MODEL, version=BASELINE_VERSION)
+            ),
+        )
+        arm.deployments.begin_create_or_update(
+            RESOURCE_GROUP, ACCOUNT, BASELINE_DEPLOYMENT, baseline, enforce_https=False
+        ).result()
 
     def start_emulator(self) -> Service:
         o = self.options
@@ -109,9 +132,10 @@ class LocalStack:
                     "AZURE_OPENAI_API_KEY": o.api_key,
                     "FT_EMULATOR_TOKEN": o.api_key,
                     "AZURE_RESOURCE_MANAGER_ENDPOINT": url,
-                    "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000",
-                    "AZURE_RESOURCE_GROUP": "local",
-                    "AZURE_OPENAI_ACCOUNT": "emulator",
+                    "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
+                    "AZURE_RESOURCE_GROUP": RESOURCE_GROUP,
+                    "AZURE_OPENAI_ACCOUNT": ACCOUNT,
+                    "FT_EVAL_BASELINE_DEPLOYMENT": BASELINE_DEPLOYMENT,
                 }
             )
         return {**env, **o.app_settings}

@@ -11,6 +11,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from orchestrators.evaluation import evaluate
 from orchestrators.monitor import MONITOR, MonitorInput, monitor_instance_id
 from orchestrators.policies import (
     DEPLOYMENT_POLLS,
@@ -103,6 +104,7 @@ def train_and_deploy(run: RunState) -> Steps:
     run.enter("resolving")
     plan: RunPlan = yield from run.call(RESOLVE_RUN, ResolveInput(request=request, attempt=run.attempt))
     run.report.options = plan.options
+    run.report.warnings += list(plan.options.warnings)
     run.report.datasets = plan.datasets
     run.report.inputs = plan.pinned()
     run.publish()
@@ -137,11 +139,15 @@ def train_and_deploy(run: RunState) -> Steps:
 
     run.enter("choosing_model")
     choice = yield from choose(run, final, plan)
-    if "deployment" in plan.options.approval_gates:
+    model = choice.model
+    if plan.options.evaluation is not None:
+        run.enter("evaluating")
+        model = yield from evaluate(run, plan, final)
+    if "deployment" in plan.options.approval_gates:  # after the evaluation: a person decides with the numbers
         yield from run.await_approval("deployment", plan.options.approval_timeout_hours)
 
     run.enter("deploying")
-    yield from deploy(run, plan, choice.model)
+    yield from deploy(run, plan, model)
 
     run.enter("smoke_testing")
     yield from smoke_test(run, plan)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -179,7 +179,7 @@ class RunState:
 
     def _check_helpers(self) -> None:
         forgotten = [h.name for h in self._helpers if not h.started]
-        self._helpers = [h for h in self._helpers if not h.started]
+        self._helpers = []  # started ones need no more watching; forgotten ones are reported once
         if forgotten:
             raise ForgottenStep(f"{', '.join(forgotten)} was called without `yield from`, so it never ran")
 
@@ -201,11 +201,11 @@ class RunState:
         outcome = yield from self._unless_cancelled(task, activity.name)
         return ActivityOutcome.model_validate(outcome).unwrap(activity.output)
 
-    def call_all(self, activity: Activity[Any, Out], requests: list[Payload]) -> Steps:
+    def call_all(self, activity: Activity[Any, Out], requests: Sequence[Payload]) -> Steps:
         """The same activity for several inputs, in parallel."""
         return self.track(self._call_all(activity, requests), activity.name)
 
-    def _call_all(self, activity: Activity[Any, Out], requests: list[Payload]) -> Steps:
+    def _call_all(self, activity: Activity[Any, Out], requests: Sequence[Payload]) -> Steps:
         tasks = [
             self.context.call_activity_with_retry(
                 activity.name,

@@ -3,7 +3,7 @@ the OpenAPI document (`GET /api/openapi.json`) publishes, from one source."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
@@ -26,7 +26,9 @@ __all__ = [
 ]
 
 RUN_NAME_PATTERN = f"^{RUN_NAME.pattern}$"
-BLOB_PATH = Field(min_length=1, max_length=1024, description="a blob path inside the dataset container")
+BlobPath = Annotated[
+    str, Field(min_length=1, max_length=1024, description="a blob path inside the dataset container")
+]
 
 
 class Body(BaseModel):
@@ -37,8 +39,8 @@ class StartRun(Body):
     """Start an attempt. Without `training`, the run folder `incoming/<run>/` supplies the files."""
 
     run: str | None = Field(default=None, pattern=RUN_NAME_PATTERN)
-    training: str | None = BLOB_PATH
-    validation: str | None = BLOB_PATH
+    training: BlobPath | None = None
+    validation: BlobPath | None = None
     options: dict[str, Any] | None = Field(default=None, description="the same options as run.json")
 
     @field_validator("training", "validation")
@@ -70,7 +72,7 @@ class RollbackRequest(Body):
 
 
 class ValidateBlob(Body):
-    blob: str = BLOB_PATH
+    blob: BlobPath
     model: str | None = Field(default=None, min_length=1, max_length=100)
 
     @field_validator("blob")

@@ -32,6 +32,7 @@ from triggers.api_models import (
     CancelRun,
     JobControlRequest,
     Links,
+    RollbackRequest,
     StartRun,
     ValidateBlob,
 )
@@ -43,7 +44,8 @@ from tuning.clients import shared_clients
 from tuning.failures import PipelineError
 from tuning.options import describe_validation_error, merge_options, parse_options
 from tuning.paths import check_run_name, parse_incoming, run_folder
-from tuning.payloads import RunRequest
+from tuning.payloads import DeployInput, RunRequest
+from tuning.reports.model import RunReport
 from tuning.validation import ValidationReport, validate_stream
 
 __all__ = ["MAX_INLINE_DATASET", "MAX_JSON_BODY", "blueprint"]
@@ -265,6 +267,46 @@ for _action in ("pause", "resume"):
     blueprint.route(route=f"runs/{{run}}/{_action}", methods=["POST"])(
         blueprint.durable_client_input(client_name="client")(_job_control(_action))
     )
+
+
+@blueprint.route(route="runs/{run}/rollback", methods=["POST"])
+@blueprint.durable_client_input(client_name="client")
+@handled
+async def rollback_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """Put back the model the run's promotion replaced on the production deployment."""
+    body = parse_body(req, RollbackRequest, required=False)
+    status = await existing_run(client, route_run(req))
+    if is_active(status):
+        raise Problem(
+            409, f"run {status.instance_id} is still running; cancel it instead", code="run_in_progress"
+        )
+    artifacts = status.output.get("artifacts") if isinstance(status.output, dict) else None
+    if not isinstance(artifacts, dict) or "report.json" not in artifacts:
+        raise Problem(
+            409, f"run {status.instance_id} has no report to roll back from", code="nothing_to_roll_back"
+        )
+    clients = shared_clients()
+    report = RunReport.model_validate(
+        await asyncio.to_thread(clients.store.read_json, artifacts["report.json"])
+    )
+    deployment = report.deployment
+    if report.status != "succeeded" or deployment is None or not deployment.replaced_model:
+        raise Problem(
+            409, "the run replaced no model: there is nothing to roll back to", code="nothing_to_roll_back"
+        )
+    request = DeployInput(
+        name=deployment.name,
+        model=deployment.replaced_model,
+        sku=deployment.sku,
+        capacity=deployment.capacity,
+        run_key=f"{report.instance_id}/{report.attempt}",
+        role="production",
+    )
+    result = await asyncio.to_thread(clients.deployments.deploy, request)
+    record = {"deployment": deployment.name, "model": deployment.replaced_model, "by": body.by}
+    await asyncio.to_thread(clients.store.write_json, f"{report.report_folder}rollback.json", record)
+    log.info("run %s: rolled %s back to %s", report.run, deployment.name, deployment.replaced_model)
+    return json_response({**record, "provisioning_state": result.provisioning_state}, status=202)
 
 
 @blueprint.route(route="validate", methods=["POST"])

@@ -13,17 +13,25 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from tuning.payloads import (
+    Answered,
+    AskInput,
     Checkpoints,
     DeployInput,
     DeploymentRef,
     DeploymentStatus,
+    EvalPrepare,
     FileRef,
     FileStatus,
+    Graded,
+    GradeInput,
     JobControl,
     JobId,
     JobStatus,
     JobSubmitted,
+    Judged,
+    JudgeInput,
     Payload,
+    PreparedEvalSet,
     ReleaseInput,
     ReleaseResult,
     ResolveInput,
@@ -40,13 +48,17 @@ from tuning.reports.model import ReportArtifacts, ReportInput
 
 __all__ = [
     "ALL",
+    "ASK_MODEL",
     "CONTROL_JOB",
     "DELETE_DEPLOYMENT",
     "DEPLOY_MODEL",
     "GET_DEPLOYMENT",
     "GET_FILE_STATUS",
     "GET_JOB_STATUS",
+    "GRADE_EVALUATION",
+    "JUDGE_ANSWER",
     "LIST_CHECKPOINTS",
+    "PREPARE_EVAL_SET",
     "RELEASE_RESOURCES",
     "RESOLVE_RUN",
     "SMOKE_TEST",
@@ -84,6 +96,10 @@ DELETE_DEPLOYMENT = Activity("delete_deployment", DeploymentRef, DeploymentStatu
 RELEASE_RESOURCES = Activity("release_resources", ReleaseInput, ReleaseResult)
 SMOKE_TEST = Activity("smoke_test", SmokeInput, SmokeResult)
 WRITE_REPORT = Activity("write_report", ReportInput, ReportArtifacts)
+PREPARE_EVAL_SET = Activity("prepare_eval_set", EvalPrepare, PreparedEvalSet)
+ASK_MODEL = Activity("ask_model", AskInput, Answered)
+JUDGE_ANSWER = Activity("judge_answer", JudgeInput, Judged)
+GRADE_EVALUATION = Activity("grade_evaluation", GradeInput, Graded)
 
 ALL: tuple[Activity[Payload, Payload], ...] = (
     RESOLVE_RUN,
@@ -100,4 +116,8 @@ ALL: tuple[Activity[Payload, Payload], ...] = (
     RELEASE_RESOURCES,
     SMOKE_TEST,
     WRITE_REPORT,
+    PREPARE_EVAL_SET,
+    ASK_MODEL,
+    JUDGE_ANSWER,
+    GRADE_EVALUATION,
 )  # type: ignore[assignment]

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tuning.catalog import UnknownModelError, check_training_combination, resolve_model
+from tuning.evaluation import EvaluationOptions, EvaluationOptionsError, merge_evaluation_options
 from tuning.failures import PipelineError
 from tuning.paths import shortened_name
 from tuning.settings import ApprovalMode, Gate, Settings, canonical_sku, gates_of
@@ -95,6 +96,9 @@ class RunOptions(Strict):
     smoke_test: SmokeTestOptions | None = None
     approval: ApprovalMode | None = None
     max_cost_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    evaluation: EvaluationOptions | Literal[False] | None = Field(
+        default=None, description="the quality gate; false to skip it (unless the operator requires it)"
+    )
 
 
 class ResolvedOptions(Strict):
@@ -117,6 +121,10 @@ class ResolvedOptions(Strict):
     poll_min_seconds: float
     poll_max_seconds: float
     job_timeout_hours: float
+    evaluation: EvaluationOptions | None = None
+    evaluation_sku: str | None = None
+    eval_concurrency: int = 4
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_epochs(self) -> int | None:
@@ -150,7 +158,9 @@ def default_deployment_name(settings: Settings, run: str) -> str:
     return shortened_name(f"{settings.deployment_prefix}{run}", DEPLOYMENT_NAME_LIMIT)
 
 
-def merge_options(settings: Settings, run: str, *layers: RunOptions) -> ResolvedOptions:
+def merge_options(
+    settings: Settings, run: str, *layers: RunOptions, eval_set_present: bool = False
+) -> ResolvedOptions:
     """Later layers win (run.json, then the HTTP body) for choices; limits only ever tighten."""
 
     def pick(attribute: str, default: Any) -> Any:
@@ -193,9 +203,47 @@ def merge_options(settings: Settings, run: str, *layers: RunOptions) -> Resolved
         poll_min_seconds=settings.poll_min_seconds,
         poll_max_seconds=settings.poll_max_seconds,
         job_timeout_hours=settings.job_timeout_hours,
+        eval_concurrency=settings.eval_concurrency,
     )
     check_operator_limits(settings, options)
-    return options
+    return with_evaluation(settings, options, layers, eval_set_present)
+
+
+def with_evaluation(
+    settings: Settings, options: ResolvedOptions, layers: tuple[RunOptions, ...], eval_set_present: bool
+) -> ResolvedOptions:
+    """The quality gate runs when the run asks for it, when its folder has an eval.jsonl, or when
+    the operator requires it (then a run cannot switch it off). The evaluation SKU falls back to the
+    run's SKU, with a warning, where the model or the operator does not allow it."""
+    asked = [layer.evaluation for layer in layers if layer.evaluation is not None]
+    if False in asked and settings.require_evaluation:
+        raise PipelineError(
+            "option_not_allowed", "evaluation cannot be switched off: FT_REQUIRE_EVALUATION=true"
+        )
+    wanted = settings.require_evaluation or (
+        False not in asked and (any(isinstance(a, EvaluationOptions) for a in asked) or eval_set_present)
+    )
+    if not wanted:
+        return options
+    defaults = EvaluationOptions(baseline_deployment=settings.eval_baseline_deployment)
+    try:
+        evaluation = merge_evaluation_options(
+            defaults, *(a for a in asked if isinstance(a, EvaluationOptions)), source="options"
+        )
+    except EvaluationOptionsError as error:
+        raise PipelineError("invalid_options", str(error)) from None
+    spec = resolve_model(options.base_model, settings.training_prices)
+    sku = canonical_sku(evaluation.evaluation_sku)
+    warnings = list(options.warnings)
+    if sku is None or sku not in spec.deployment_skus or sku not in settings.allowed_skus:
+        warnings.append(
+            f"evaluation SKU {evaluation.evaluation_sku} is not available for a fine-tuned {spec.name} here; "
+            f"the evaluation deployments use the run's SKU, {options.deployment_sku}"
+        )
+        sku = options.deployment_sku
+    return options.model_copy(
+        update={"evaluation": evaluation, "evaluation_sku": sku, "warnings": tuple(warnings)}
+    )
 
 
 def _catalog_model(name: str, method: str, training_type: str, settings: Settings) -> str:

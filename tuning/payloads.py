@@ -10,32 +10,41 @@ the orchestrators import this module and must stay free of I/O.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tuning.evaluation import EvaluationOptions, EvaluationReport, ModelInfo, TokenUsage
 from tuning.failures import PipelineError
 from tuning.options import ResolvedOptions
 from tuning.paths import check_run_name
 
 __all__ = [
     "ActivityOutcome",
+    "Answered",
+    "AskInput",
     "Checkpoint",
     "Checkpoints",
     "DatasetKind",
     "DeployInput",
     "DeploymentRef",
     "DeploymentStatus",
+    "EvalPrepare",
     "Failure",
     "FileRef",
     "FileStatus",
+    "GradeInput",
+    "Graded",
     "JobControl",
     "JobId",
     "JobStatus",
     "JobSubmitted",
+    "JudgeInput",
+    "Judged",
     "LineIssue",
     "Payload",
     "PinnedBlob",
+    "PreparedEvalSet",
     "Progress",
     "ReleaseInput",
     "ReleaseResult",
@@ -63,23 +72,18 @@ JOB_PAUSED = frozenset({"pausing", "paused", "resuming"})
 class Payload(BaseModel):
     """A boundary payload: JSON in, JSON out, unknown fields refused.
 
-    `to_json`/`from_json` are the hooks the Functions worker's Durable serializer looks for, so a
-    payload returned by an activity arrives in the orchestrator as the same class when the call
-    passes `expected_type` (required under AZURE_FUNCTIONS_DURABLE_STRICT_TYPING).
+    Payloads cross the Durable boundary as plain JSON objects and are validated into their model
+    on the far side (tuning.handles). They are deliberately not sent as the worker's custom-object
+    envelopes: under AZURE_FUNCTIONS_DURABLE_STRICT_TYPING, azure-functions-durable 1.7.0 sets
+    `expected_type` on a retrying activity task but not on its attempts, so an envelope answered
+    by any `call_activity_with_retry` cannot be decoded. Plain JSON with `expected_type=dict` works
+    in strict mode and loses nothing: the handle's model checks every field.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
-
-    @classmethod
-    def to_json(cls, obj: Payload) -> dict[str, Any]:
-        return obj.dump()
-
-    @classmethod
-    def from_json(cls, data: Any) -> Self:
-        return cls.model_validate(data)
 
 
 class Failure(Payload):
@@ -371,3 +375,85 @@ class SmokeResult(Payload):
     answer: str | None = None
     latency_ms: float | None = None
     usage: dict[str, int] | None = None
+
+
+# -- the quality gate --------------------------------------------------------------------------
+
+
+class EvalPrepare(Payload):
+    """Read the pinned eval set once and keep the selected examples as a blob of the attempt."""
+
+    dataset: PinnedBlob
+    max_examples: int = Field(ge=1)
+    folder: str
+
+
+class PreparedEvalSet(Payload):
+    blob: str
+    examples: int
+    lines: int
+    evaluable: int
+    skipped: dict[str, int]
+    selection: str
+
+
+class AskInput(Payload):
+    """One example asked of one model; the answer is kept as a blob, never in the history."""
+
+    label: str
+    deployment: str
+    index: int = Field(ge=0)
+    examples_blob: str
+    folder: str
+
+
+class Answered(Payload):
+    """`ok` False when the model could not answer yet (throttled, not serving): ask again after
+    `retry_after` seconds. `reused` when an earlier attempt of this activity already asked."""
+
+    label: str
+    index: int
+    ok: bool
+    reused: bool = False
+    retry_after: float | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class JudgeInput(Payload):
+    grader: str
+    deployment: str
+    rubric: str | None
+    label: str
+    index: int = Field(ge=0)
+    examples_blob: str
+    folder: str
+
+
+class Judged(Payload):
+    grader: str
+    label: str
+    index: int
+    ok: bool
+    reused: bool = False
+    retry_after: float | None = None
+    score: float | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class GradeInput(Payload):
+    options: EvaluationOptions
+    eval_set: PreparedEvalSet
+    source: str
+    is_validation_file: bool
+    models: list[ModelInfo]
+    usage: list[TokenUsage]
+    folder: str
+
+
+class Graded(Payload):
+    """The evaluation as report.json keeps it, and where its blobs are."""
+
+    report: EvaluationReport
+    artifacts: dict[str, str]

@@ -100,6 +100,8 @@ class Settings:
     training_prices: Mapping[str, float]
     data_scan: DataScan
     eval_concurrency: int
+    eval_baseline_deployment: str | None
+    require_evaluation: bool
     public_base_url: str | None
 
     def require_openai(self) -> str:
@@ -278,5 +280,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         training_prices=_prices(env),
         data_scan=_choice(env, "FT_DATA_SCAN", ("off", "warn", "error"), "warn"),  # type: ignore[arg-type]
         eval_concurrency=_whole(env, "FT_EVAL_CONCURRENCY", 4),
+        eval_baseline_deployment=_text(env, "FT_EVAL_BASELINE_DEPLOYMENT"),
+        require_evaluation=_choice(env, "FT_REQUIRE_EVALUATION", ("false", "true"), "false") == "true",
         public_base_url=_base_url(env),
     )

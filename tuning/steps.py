@@ -22,7 +22,7 @@ from tuning.fine_tuning import (
     submit_job,
     upload_dataset,
 )
-from tuning.options import RunOptions, merge_options, parse_options
+from tuning.options import ResolvedOptions, RunOptions, merge_options, parse_options
 from tuning.paths import confined_blob_path, report_folder, run_folder
 from tuning.payloads import (
     Checkpoints,
@@ -45,10 +45,12 @@ from tuning.payloads import (
     UploadedFile,
     UploadInput,
 )
+from tuning.quality_gate import ask_model, grade_evaluation, judge_answer, prepare_eval_set
 from tuning.release import release_resources
 from tuning.reports import metrics_summary, parse_step_metrics, render_loss_svg, render_markdown
 from tuning.reports.model import LateFile, ReportArtifacts, ReportInput, RunReport
 from tuning.run_validation import validate_datasets
+from tuning.storage import DatasetStore
 
 __all__ = ["STEPS", "Step"]
 
@@ -74,10 +76,12 @@ def resolve_run(clients: Clients, request: ResolveInput) -> RunPlan:
         data, options_etag = store.read_options(found["options"].path)
         layers.append(parse_options(data, found["options"].path))
     layers.append(parse_options(run_request.options, "request options"))
-    options = merge_options(clients.settings, run, *layers)
-    wanted: list[tuple[DatasetKind, str | None]] = [("training", training), ("validation", validation)]
-    if "eval" in found:
-        wanted.append(("eval", found["eval"].path))
+    options = merge_options(clients.settings, run, *layers, eval_set_present="eval" in found)
+    wanted: list[tuple[DatasetKind, str | None]] = [
+        ("training", training),
+        ("validation", validation),
+        ("eval", eval_set_path(store, run, options, validation)),
+    ]
     datasets = [store.pin(confined_blob_path(path), kind) for kind, path in wanted if path]
     return RunPlan(
         run=run,
@@ -87,6 +91,24 @@ def resolve_run(clients: Clients, request: ResolveInput) -> RunPlan:
         options=options,
         options_etag=options_etag,
     )
+
+
+def eval_set_path(
+    store: DatasetStore, run: str, options: ResolvedOptions, validation: str | None
+) -> str | None:
+    """The quality gate's held-out examples: the named file in the run folder, else the validation file
+    (which then also steered the checkpoint choice: the report says so)."""
+    if options.evaluation is None:
+        return None
+    named = f"{run_folder(run)}{options.evaluation.dataset}"
+    if store.exists(named):
+        return named
+    if validation is None:
+        raise PipelineError(
+            "missing_file",
+            f"the quality gate needs held-out examples: upload {named}, or a validation file",
+        )
+    return None
 
 
 def upload_file(clients: Clients, request: UploadInput) -> UploadedFile:
@@ -138,7 +160,10 @@ def write_report(clients: Clients, request: ReportInput) -> ReportArtifacts:
     store = clients.store
     report.late_files = late_files(clients, report)
     folder = report.report_folder
-    artifacts = {name: f"{folder}{name}" for name in ("report.json", "report.md", "loss.svg")}
+    artifacts = {
+        **report.artifacts,
+        **{name: f"{folder}{name}" for name in ("report.json", "report.md", "loss.svg")},
+    }
     for summary in report.validation.values():
         artifacts[f"validation-{summary.kind}.json"] = summary.report_blob
         if summary.chart_blob:
@@ -180,4 +205,8 @@ STEPS: Mapping[handles.Activity[Any, Any], Step] = {
     handles.RELEASE_RESOURCES: release_resources,
     handles.SMOKE_TEST: smoke_test,
     handles.WRITE_REPORT: write_report,
+    handles.PREPARE_EVAL_SET: prepare_eval_set,
+    handles.ASK_MODEL: ask_model,
+    handles.JUDGE_ANSWER: judge_answer,
+    handles.GRADE_EVALUATION: grade_evaluation,
 }

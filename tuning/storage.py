@@ -24,7 +24,7 @@ from tuning.failures import PipelineError
 from tuning.paths import DATASET_FILES, RUN_OPTIONS_FILE, confined_blob_path, run_folder
 from tuning.payloads import DatasetKind, PinnedBlob
 
-__all__ = ["CHUNK", "MAX_OPTIONS_BYTES", "DatasetStore", "RunFile"]
+__all__ = ["CHUNK", "MAX_OPTIONS_BYTES", "DatasetStore", "RunFile", "etag_of"]
 
 CHUNK = 4 * 1024 * 1024
 MAX_OPTIONS_BYTES = 256 * 1024
@@ -37,6 +37,11 @@ class RunFile:
     role: str  # training, validation, eval or options
     path: str
     etag: str
+
+
+def etag_of(value: object) -> str:
+    """One spelling of a blob version: listings give ETags bare, response headers quoted."""
+    return str(value).strip('"')
 
 
 class _ChunkReader(io.RawIOBase):
@@ -101,7 +106,7 @@ class DatasetStore:
             file_name = blob.name[len(prefix) :]
             role = "options" if file_name == RUN_OPTIONS_FILE else DATASET_FILES.get(file_name)
             if role:
-                found.append(RunFile(role=role, path=blob.name, etag=blob.etag))
+                found.append(RunFile(role=role, path=blob.name, etag=etag_of(blob.etag)))
         return found
 
     def exists(self, path: str) -> bool:
@@ -109,14 +114,16 @@ class DatasetStore:
 
     def etag(self, path: str) -> str | None:
         try:
-            return str(self.container.get_blob_client(confined_blob_path(path)).get_blob_properties().etag)
+            return etag_of(
+                self.container.get_blob_client(confined_blob_path(path)).get_blob_properties().etag
+            )
         except ResourceNotFoundError:
             return None
 
     def _download(self, path: str, etag: str | None = None) -> StorageStreamDownloader[bytes]:
         conditions: dict[str, Any] = {}
         if etag:
-            conditions = {"etag": etag, "match_condition": MatchConditions.IfNotModified}
+            conditions = {"etag": f'"{etag}"', "match_condition": MatchConditions.IfNotModified}
         try:
             return self.container.download_blob(confined_blob_path(path), max_concurrency=1, **conditions)
         except ResourceNotFoundError:
@@ -139,11 +146,15 @@ class DatasetStore:
         if len(data) > MAX_OPTIONS_BYTES:
             raise PipelineError("invalid_options", f"{path}: larger than {MAX_OPTIONS_BYTES // 1024} KB")
         try:
-            return json.loads(data.decode("utf-8-sig")), str(downloader.properties.etag)
+            return json.loads(data.decode("utf-8-sig")), etag_of(downloader.properties.etag)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise PipelineError("invalid_options", f"{path}: not valid JSON ({error})") from None
         except RecursionError:
             raise PipelineError("invalid_options", f"{path}: nested too deeply") from None
+
+    def read_json(self, path: str) -> object:
+        """A JSON blob this service wrote (evaluation answers, a report)."""
+        return json.loads(self._download(path).readall())
 
     def pin(self, path: str, kind: DatasetKind) -> PinnedBlob:
         """ETag, SHA-256 and size of the blob's current version, streamed chunk by chunk.
@@ -158,7 +169,7 @@ class DatasetStore:
             sha.update(chunk)
             size += len(chunk)
         return PinnedBlob(
-            kind=kind, path=path, sha256=sha.hexdigest(), size=size, etag=str(downloader.properties.etag)
+            kind=kind, path=path, sha256=sha.hexdigest(), size=size, etag=etag_of(downloader.properties.etag)
         )
 
     def open_pinned(self, blob: PinnedBlob) -> BinaryIO:

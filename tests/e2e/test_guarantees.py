@@ -83,7 +83,7 @@ def test_a_file_landing_mid_run_is_reported_and_a_new_attempt_picks_it_up(
 ) -> None:
     stack.upload_run("late", {"training.jsonl": TRAINING})
     first = stack.wait_for_run("late", timeout=120, until=at_stage("training"))
-    changed = TRAINING + TRAINING.splitlines(keepends=True)[0]
+    changed = TRAINING.rstrip() + b"\n" + TRAINING.splitlines(keepends=True)[0]
     stack.upload_run("late", {"training.jsonl": changed, "validation.jsonl": VALIDATION})
     during = wait_for(
         lambda: (view := stack.api("GET", "runs/late")[1]).get("late_files") and view,

@@ -11,25 +11,34 @@ from collections.abc import Callable
 from typing import Any
 
 from tuning import handles
+from tuning.evaluation import EvalExample, EvalSet, PromptMessage, build_report
 from tuning.failures import PipelineError
 from tuning.handles import Activity
 from tuning.options import RunOptions, merge_options
 from tuning.payloads import (
     ActivityOutcome,
+    Answered,
+    AskInput,
     Checkpoint,
     Checkpoints,
     DeployInput,
     DeploymentRef,
     DeploymentStatus,
+    EvalPrepare,
     Failure,
     FileRef,
     FileStatus,
+    Graded,
+    GradeInput,
     JobControl,
     JobId,
     JobStatus,
     JobSubmitted,
+    Judged,
+    JudgeInput,
     LineIssue,
     PinnedBlob,
+    PreparedEvalSet,
     Progress,
     ReleaseInput,
     ReleaseResult,
@@ -75,6 +84,9 @@ class FakeAzure:
         deployment_polls: int = 2,
         not_ready_answers: int = 0,
         existing_deployment: DeploymentStatus | None = None,
+        candidate_quality: float = 1.0,
+        throttled_answers: int = 0,
+        examples: int = 6,
     ) -> None:
         self.settings = app_settings or settings()
         self.options = merge_options(self.settings, "demo", RunOptions.model_validate(options or {}))
@@ -90,6 +102,27 @@ class FakeAzure:
         self.deployment: DeploymentStatus | None = existing_deployment
         self.released: list[ReleaseInput] = []
         self.reports: list[RunReport] = []
+        self.candidate_quality = candidate_quality  # share of examples a candidate answers right
+        self.throttled_answers = throttled_answers
+        self.eval_set = EvalSet(
+            source="incoming/demo/eval.jsonl",
+            examples=tuple(
+                EvalExample(
+                    index=i,
+                    line=i + 1,
+                    prompt=(PromptMessage(role="user", content=f"question {i}"),),
+                    reference=f"the answer to question {i}",
+                )
+                for i in range(examples)
+            ),
+            lines=examples,
+            evaluable=examples,
+            skipped={},
+            selection="all",
+        )
+        self.asked: list[tuple[str, int]] = []
+        self.deployments_made: list[DeployInput] = []
+        self.deleted: list[str] = []
 
     def activities(self) -> dict[str, Callable[[Any], dict[str, Any]]]:
         answers: dict[Activity[Any, Any], Callable[[Any], Any]] = {
@@ -107,6 +140,10 @@ class FakeAzure:
             handles.RELEASE_RESOURCES: self.release_resources,
             handles.SMOKE_TEST: self.smoke_test,
             handles.WRITE_REPORT: self.write_report,
+            handles.PREPARE_EVAL_SET: self.prepare_eval_set,
+            handles.ASK_MODEL: self.ask_model,
+            handles.JUDGE_ANSWER: self.judge_answer,
+            handles.GRADE_EVALUATION: self.grade_evaluation,
         }
         assert set(answers) == set(handles.ALL), "every activity handle has a scripted answer"
         return {handle.name: _typed(handle, answer) for handle, answer in answers.items()}
@@ -204,6 +241,9 @@ class FakeAzure:
         )
 
     def deploy_model(self, request: DeployInput) -> DeploymentStatus:
+        self.deployments_made.append(request)
+        if request.role == "evaluation":
+            return self._evaluation_deployment(request.name, request)
         self.deployment = DeploymentStatus(
             name=request.name,
             exists=True,
@@ -218,7 +258,27 @@ class FakeAzure:
         )
         return self.deployment
 
+    def _evaluation_deployment(self, name: str, request: DeployInput | None = None) -> DeploymentStatus:
+        made = next((d for d in reversed(self.deployments_made) if d.name == name), request)
+        if made is None or name in self.deleted:
+            return DeploymentStatus(name=name, exists=False)
+        return DeploymentStatus(
+            name=name,
+            exists=True,
+            model=made.model,
+            provisioning_state="Succeeded",
+            managed=True,
+            run_key=made.run_key,
+            role="evaluation",
+        )
+
     def get_deployment(self, request: DeploymentRef) -> DeploymentStatus:
+        if request.name == "gpt-4o":  # the baseline: a base-model deployment someone else made
+            return DeploymentStatus(
+                name="gpt-4o", exists=True, model="gpt-4o", provisioning_state="Succeeded"
+            )
+        if "-eval-" in request.name:
+            return self._evaluation_deployment(request.name)
         if self.deployment is None or self.deployment.name != request.name:
             return DeploymentStatus(name=request.name, exists=False)
         if self.deployment.run_key is not None:
@@ -228,6 +288,9 @@ class FakeAzure:
         return self.deployment
 
     def delete_deployment(self, request: DeploymentRef) -> DeploymentStatus:
+        self.deleted.append(request.name)
+        if "-eval-" in request.name:
+            return DeploymentStatus(name=request.name, exists=False)
         self.deployment = None
         return DeploymentStatus(name=request.name, exists=False)
 
@@ -259,6 +322,50 @@ class FakeAzure:
             latency_ms=12.5,
             usage={"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28},
         )
+
+    # -- the quality gate ----------------------------------------------------------------------
+
+    def prepare_eval_set(self, request: EvalPrepare) -> PreparedEvalSet:
+        return PreparedEvalSet(
+            blob=f"{request.folder}examples.json",
+            examples=len(self.eval_set.examples),
+            lines=6,
+            evaluable=6,
+            skipped={},
+            selection="all",
+        )
+
+    def _answer(self, label: str, index: int) -> str:
+        """The baseline answers half right; a candidate as right as `candidate_quality` says."""
+        right = index < len(self.eval_set.examples) * (0.5 if label == "baseline" else self.candidate_quality)
+        return self.eval_set.examples[index].reference if right else "I could not say."
+
+    def ask_model(self, request: AskInput) -> Answered:
+        if self.throttled_answers > 0:
+            self.throttled_answers -= 1
+            return Answered(label=request.label, index=request.index, ok=False, retry_after=7.0)
+        self.asked.append((request.label, request.index))
+        return Answered(
+            label=request.label, index=request.index, ok=True, prompt_tokens=10, completion_tokens=5
+        )
+
+    def judge_answer(self, request: JudgeInput) -> Judged:
+        return Judged(grader=request.grader, label=request.label, index=request.index, ok=True, score=0.5)
+
+    def grade_evaluation(self, request: GradeInput) -> Graded:
+        answers = {
+            m.label: [self._answer(m.label, i) for i in range(len(self.eval_set.examples))]
+            for m in request.models
+        }
+        report = build_report(
+            request.options,
+            self.eval_set,
+            is_validation_file=request.is_validation_file,
+            models=request.models,
+            answers=answers,
+            usage=request.usage,
+        )
+        return Graded(report=report, artifacts={"evaluation.json": f"{request.folder}evaluation.json"})
 
     def write_report(self, request: ReportInput) -> ReportArtifacts:
         self.reports.append(request.report)

@@ -324,3 +324,78 @@ def test_a_promotion_over_an_earlier_model_records_the_model_it_replaced() -> No
     assert deployment is not None and not deployment.created
     assert deployment.replaced_model == "gpt-4o-2024-08-06.ft-0"
     assert result.calls("deploy_model")[0].input["replaces"] == "gpt-4o-2024-08-06.ft-0"
+
+
+# -- the quality gate (issue 11) ---------------------------------------------------------------
+
+GATE = {"evaluation": {"baseline_deployment": "gpt-4o", "candidates": "final_and_best_checkpoint"}}
+
+
+def test_a_candidate_better_than_the_baseline_is_promoted() -> None:
+    fake = FakeAzure(options=GATE, candidate_quality=1.0)
+    _, result = run(fake)
+    assert result.output["status"] == "succeeded"
+    report = report_of(fake)
+    assert [s.name for s in report.stages][-4:] == ["choosing_model", "evaluating", "deploying", "smoke_testing"]
+    evaluation = report.evaluation
+    assert evaluation is not None and evaluation.decision.promote
+    labels = {m.label for m in evaluation.models}
+    assert labels == {"baseline", "final", "best_checkpoint"}
+    # every example asked once of every model: N x (C + B)
+    assert len(fake.asked) == len(set(fake.asked)) == 6 * 3
+    evaluation_deployments = [d.name for d in fake.deployments_made if d.role == "evaluation"]
+    assert len(evaluation_deployments) == 2 and set(evaluation_deployments) <= set(fake.deleted)
+    # gpt-4o has no Developer tier for fine-tuned models: the run's SKU, with a warning in the report
+    assert all(d.sku == "Standard" for d in fake.deployments_made if d.role == "evaluation")
+    assert any("evaluation SKU DeveloperTier is not available" in w for w in report.warnings)
+    promoted = next(c for c in evaluation.models if c.label == evaluation.decision.candidate)
+    assert fake.deployment is not None and fake.deployment.model == promoted.model
+    assert report.model_choice is not None and "quality gate" in report.model_choice.reason
+
+
+def test_evaluation_deployments_use_the_developer_tier_where_the_model_has_one() -> None:
+    fake = FakeAzure(options={**GATE, "base_model": "gpt-4.1-mini"})
+    _, result = run(fake)
+    assert result.output["status"] == "succeeded"
+    assert {d.sku for d in fake.deployments_made if d.role == "evaluation"} == {"DeveloperTier"}
+    assert {d.sku for d in fake.deployments_made if d.role == "production"} == {"Standard"}
+
+
+def test_a_candidate_no_better_than_the_baseline_is_rejected_and_nothing_is_promoted() -> None:
+    fake = FakeAzure(options=GATE, candidate_quality=0.5)
+    _, result = run(fake)
+    assert result.output["status"] == "rejected"
+    error = result.output["errors"][0]
+    assert (error["stage"], error["code"]) == ("evaluating", "not_better_than_baseline")
+    assert called(result, "deploy_model") == 2  # the two evaluation deployments, no production one
+    assert fake.deployment is None
+    evaluation_deployments = {d.name for d in fake.deployments_made if d.role == "evaluation"}
+    assert evaluation_deployments <= set(fake.deleted)
+    assert report_of(fake).evaluation is not None
+
+
+def test_throttled_answers_are_asked_again_after_a_durable_timer() -> None:
+    fake = FakeAzure(options=GATE, throttled_answers=3)
+    _, result = run(fake)
+    assert result.output["status"] == "succeeded"
+    assert len(fake.asked) == 18 and len(set(fake.asked)) == 18
+    asks = result.calls("ask_model")
+    assert len(asks) == 18 + 3
+    waited = [(later.at - earlier.at).total_seconds() for earlier, later in pairwise(asks)]
+    assert max(waited) >= 7  # the service's Retry-After, on the orchestration clock
+
+
+def test_the_deployment_gate_comes_after_the_evaluation() -> None:
+    fake = FakeAzure(options={**GATE, "approval": "deployment"})
+    seen: list[Any] = []
+
+    def waiting(status: dict[str, Any]) -> bool:
+        custom = status.get("customStatus") or {}
+        if custom.get("stage") == "awaiting_approval:deployment":
+            seen.append(custom.get("evaluation"))
+            return True
+        return False
+
+    _, result = run(fake, [ScriptedEvent("approval", {"approved": True}, when=waiting)])
+    assert result.output["status"] == "succeeded"
+    assert seen and seen[0]["done"] == seen[0]["total"] == 18  # the person sees a finished evaluation

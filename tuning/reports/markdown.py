@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from tuning.evaluation import render_evaluation_markdown
 from tuning.payloads import ValidationSummary
 from tuning.reports.model import RunReport, StageRecord
 from tuning.reports.text import fenced, md_text
@@ -34,6 +35,7 @@ def render_markdown(report: RunReport) -> str:
         _job(report),
         _metrics(report),
         _model_choice(report),
+        _evaluation(report),
         _deployment(report),
         _smoke_test(report),
         _cleanup(report),
@@ -288,6 +290,15 @@ def _model_choice(report: RunReport) -> list[str]:
                 ("Why", choice.reason),
             ]
         ),
+    )
+
+
+def _evaluation(report: RunReport) -> list[str]:
+    """The quality gate's section, as the evaluation library renders it (its chart beside it)."""
+    if report.evaluation is None:
+        return []
+    return (
+        render_evaluation_markdown(report.evaluation, chart="evaluation/evaluation.svg").rstrip().splitlines()
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tuning.evaluation import EvaluationReport
 from tuning.options import ResolvedOptions
 from tuning.payloads import (
     DatasetKind,
@@ -174,7 +175,7 @@ class RunReport(Record):
     job: JobRecord | None = None
     metrics: MetricsSummary | None = None
     model_choice: ModelChoice | None = None
-    evaluation: dict[str, Any] | None = None
+    evaluation: EvaluationReport | None = None
     deployment: DeploymentRecord | None = None
     smoke_test: SmokeRecord | None = None
     late_files: list[LateFile] = []

@@ -2,7 +2,7 @@
 
 Run names, smoke-test prompts, model answers and service error messages all reach report.md and
 the SVG charts. In Markdown the punctuation that builds markup is backslash-escaped (CommonMark
-allows it for any ASCII punctuation): `[x](url)`, `![img](url)`, `<tag>`, `&entity;`, emphasis,
+allows it for any ASCII punctuation): `[x](url)`, `![img](url)`, `<tag>`, `&entity;`, `*emphasis*`,
 code, strikethrough and table pipes become plain characters, `:` stops `scheme://` autolinks and
 the dot of `www.` stops the other kind. GitHub still links an e-mail address whose `@` is
 escaped, so an invisible word joiner follows every `@`. Other characters stay as they are, so
@@ -16,7 +16,9 @@ import re
 
 __all__ = ["fenced", "md_text", "xml_text"]
 
-_MARKUP = re.compile(r"""([\\`*_{}\[\]()<>#!|~:&])""")
+# `_` stays as it is: rule codes and identifiers (invalid_json, ft_run_key) must read and grep as
+# themselves, and an underscore can only ever make emphasis, never a link or markup.
+_MARKUP = re.compile(r"""([\\`*{}\[\]()<>#!|~:&])""")
 _WWW = re.compile(r"(?i)\b(www)\.")
 _FENCE_RUN = re.compile(r"`{3,}|~{3,}")
 

@@ -1,0 +1,238 @@
+"""The quality gate's I/O: the eval set read once, each example asked of each model, each answer
+graded by the judges, and the whole scored into the evaluation report.
+
+Every answer and judgement is a blob of the attempt (`runs/<run>/<attempt>/evaluation/...`),
+written before the activity answers: a step run again after a crash finds it and asks nothing
+twice. Only small numbers travel through the orchestration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+from openai import OpenAI
+
+from tuning.chat import NOT_SERVING_CODES
+from tuning.clients import Clients
+from tuning.errors import service_error_code
+from tuning.evaluation import (
+    JUDGE_RESPONSE_FORMAT,
+    EvalExample,
+    EvalSet,
+    JudgeReplyError,
+    build_report,
+    judge_messages,
+    parse_judge_reply,
+    read_eval_examples,
+    render_evaluation_svg,
+)
+from tuning.failures import PipelineError
+from tuning.payloads import (
+    Answered,
+    AskInput,
+    EvalPrepare,
+    Graded,
+    GradeInput,
+    Judged,
+    JudgeInput,
+    PreparedEvalSet,
+)
+from tuning.storage import DatasetStore
+
+__all__ = ["ask_model", "grade_evaluation", "judge_answer", "prepare_eval_set"]
+
+ANSWER_MAX_TOKENS = 512
+JUDGE_MAX_TOKENS = 300
+DEFAULT_RETRY_AFTER = 10.0
+
+
+def prepare_eval_set(clients: Clients, request: EvalPrepare) -> PreparedEvalSet:
+    store = clients.store
+    with store.open_pinned(request.dataset) as stream:
+        try:
+            eval_set = read_eval_examples(stream, request.max_examples, source=request.dataset.path)
+        except ValueError as error:
+            raise PipelineError("evaluation_failed", str(error)) from None
+    if not eval_set.examples:
+        raise PipelineError("evaluation_failed", f"{request.dataset.path} has no example to evaluate")
+    blob = store.write_json(f"{request.folder}examples.json", eval_set.model_dump(mode="json"))
+    return PreparedEvalSet(
+        blob=blob,
+        examples=len(eval_set.examples),
+        lines=eval_set.lines,
+        evaluable=eval_set.evaluable,
+        skipped=eval_set.skipped,
+        selection=eval_set.selection,
+    )
+
+
+def ask_model(clients: Clients, request: AskInput) -> Answered:
+    store = clients.store
+    path = f"{request.folder}answers/{request.label}/{request.index}.json"
+    kept = _read(store, path)
+    if kept is not None:
+        return Answered(label=request.label, index=request.index, ok=True, reused=True, **_usage(kept))
+    example = _example(store, request.examples_blob, request.index)
+    answer = _chat(clients.openai, request.deployment, example.chat_messages(), ANSWER_MAX_TOKENS, None)
+    if isinstance(answer, float):
+        return Answered(label=request.label, index=request.index, ok=False, retry_after=answer)
+    text, usage = answer
+    store.write_json(path, {"answer": text, **usage})
+    return Answered(label=request.label, index=request.index, ok=True, **usage)
+
+
+def judge_answer(clients: Clients, request: JudgeInput) -> Judged:
+    store = clients.store
+    path = f"{request.folder}judges/{request.grader}/{request.label}/{request.index}.json"
+    kept = _read(store, path)
+    if kept is not None:
+        return Judged(
+            grader=request.grader,
+            label=request.label,
+            index=request.index,
+            ok=True,
+            reused=True,
+            score=kept["score"],
+            **_usage(kept),
+        )
+    example = _example(store, request.examples_blob, request.index)
+    answered = _read(store, f"{request.folder}answers/{request.label}/{request.index}.json") or {}
+    messages = judge_messages(
+        list(example.prompt), example.reference, str(answered.get("answer", "")), request.rubric
+    )
+    reply = _chat(clients.openai, request.deployment, messages, JUDGE_MAX_TOKENS, JUDGE_RESPONSE_FORMAT)
+    if isinstance(reply, float):
+        return Judged(
+            grader=request.grader, label=request.label, index=request.index, ok=False, retry_after=reply
+        )
+    text, usage = reply
+    try:
+        score = parse_judge_reply(text)
+    except JudgeReplyError as error:
+        raise PipelineError("evaluation_failed", f"grader {request.grader}: {error}") from None
+    store.write_json(path, {"score": score, "reply": text, **usage})
+    return Judged(
+        grader=request.grader, label=request.label, index=request.index, ok=True, score=score, **usage
+    )
+
+
+def grade_evaluation(clients: Clients, request: GradeInput) -> Graded:
+    """Score every kept answer, summarise, decide; evaluation.json and evaluation.svg beside the report."""
+    store = clients.store
+    eval_set = _eval_set(store, request.eval_set.blob)
+    count = len(eval_set.examples)
+    answers = {
+        model.label: [_answer(store, request.folder, model.label, index) for index in range(count)]
+        for model in request.models
+    }
+    judge_scores = {
+        judge.name: {
+            model.label: [
+                _score(store, request.folder, judge.name, model.label, index) for index in range(count)
+            ]
+            for model in request.models
+        }
+        for judge in request.options.judges
+    }
+    report = build_report(
+        request.options,
+        eval_set,
+        is_validation_file=request.is_validation_file,
+        models=request.models,
+        answers=answers,
+        judge_scores=judge_scores,
+        usage=request.usage,
+    )
+    artifacts = {
+        "evaluation.json": store.write_json(
+            f"{request.folder}evaluation.json", report.model_dump(mode="json")
+        ),
+        "evaluation.svg": store.write_text(
+            f"{request.folder}evaluation.svg", render_evaluation_svg(report), "image/svg+xml"
+        ),
+    }
+    return Graded(report=report, artifacts=artifacts)
+
+
+def _chat(
+    client: OpenAI, deployment: str, messages: list[dict[str, str]], max_tokens: int, response_format: Any
+) -> tuple[str, dict[str, int]] | float:
+    """The answer and its token usage, or the seconds to wait when the deployment cannot answer yet.
+    Deterministic settings: the same prompt gets the same answer from the same model."""
+    extra: dict[str, Any] = {"response_format": response_format} if response_format else {}
+    try:
+        completion = client.chat.completions.create(
+            model=deployment,
+            messages=messages,  # type: ignore[arg-type]
+            temperature=0,
+            max_completion_tokens=max_tokens,
+            **extra,
+        )
+    except openai.RateLimitError as error:
+        return _retry_after(error)
+    except (openai.NotFoundError, openai.BadRequestError) as error:
+        if isinstance(error, openai.NotFoundError) or service_error_code(error) in NOT_SERVING_CODES:
+            return DEFAULT_RETRY_AFTER
+        raise
+    usage = completion.usage
+    counts = {
+        "prompt_tokens": usage.prompt_tokens if usage else 0,
+        "completion_tokens": usage.completion_tokens if usage else 0,
+    }
+    return completion.choices[0].message.content or "", counts
+
+
+def _retry_after(error: openai.APIStatusError) -> float:
+    headers = error.response.headers
+    try:
+        if "retry-after-ms" in headers:
+            return max(1.0, float(headers["retry-after-ms"]) / 1000)
+        return max(1.0, float(headers.get("retry-after", DEFAULT_RETRY_AFTER)))
+    except ValueError:
+        return DEFAULT_RETRY_AFTER
+
+
+def _read(store: DatasetStore, path: str) -> dict[str, Any] | None:
+    if not store.exists(path):
+        return None
+    document = store.read_json(path)
+    return document if isinstance(document, dict) else None
+
+
+def _usage(kept: dict[str, Any]) -> dict[str, int]:
+    return {
+        "prompt_tokens": int(kept.get("prompt_tokens", 0)),
+        "completion_tokens": int(kept.get("completion_tokens", 0)),
+    }
+
+
+_EVAL_SETS: dict[tuple[str, str], EvalSet] = {}
+CACHED_EVAL_SETS = 8
+
+
+def _eval_set(store: DatasetStore, blob: str) -> EvalSet:
+    """The selected examples of an attempt: written once, so each worker reads them once."""
+    key = (store.name, blob)
+    if key not in _EVAL_SETS:
+        if len(_EVAL_SETS) >= CACHED_EVAL_SETS:
+            _EVAL_SETS.pop(next(iter(_EVAL_SETS)))
+        _EVAL_SETS[key] = EvalSet.model_validate(store.read_json(blob))
+    return _EVAL_SETS[key]
+
+
+def _example(store: DatasetStore, blob: str, index: int) -> EvalExample:
+    examples = _eval_set(store, blob).examples
+    if not 0 <= index < len(examples):
+        raise PipelineError("internal_error", f"example {index} is not in {blob} ({len(examples)} examples)")
+    return examples[index]
+
+
+def _answer(store: DatasetStore, folder: str, label: str, index: int) -> str:
+    kept = _read(store, f"{folder}answers/{label}/{index}.json")
+    return str(kept["answer"]) if kept else ""
+
+
+def _score(store: DatasetStore, folder: str, grader: str, label: str, index: int) -> float:
+    kept = _read(store, f"{folder}judges/{grader}/{label}/{index}.json")
+    return float(kept["score"]) if kept else 0.0
