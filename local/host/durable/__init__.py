@@ -2,5 +2,5 @@
 
 The official `azure-functions-durable` executor runs the orchestrator code; this package
 plays the Functions host + Durable extension role around it (history, actions, timers,
-activities, the management HTTP API) so that app code runs unchanged.
+activities, entities, versioning, the management HTTP API) so that app code runs unchanged.
 """
