@@ -12,6 +12,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+__all__ = ["KEY_ENV", "function_key", "is_authorized"]
+
 KEY_ENV = "DEVHOST_FUNCTION_KEY"
 KEY_FILE = "function-key"
 

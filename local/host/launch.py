@@ -6,6 +6,8 @@ from pathlib import Path
 
 from local.processes import Service, free_port, start_python_module
 
+__all__ = ["start_devhost"]
+
 
 def start_devhost(
     work_dir: Path,
