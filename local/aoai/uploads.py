@@ -85,7 +85,11 @@ async def create(request: web.Request) -> web.Response:
         file_expires_after=check_expires_after(surface, expires_after),
     )
     emu.store.uploads[upload.id] = upload
-    return web.json_response(upload_view(emu, upload, surface))
+    if surface is Surface.V1:
+        return web.json_response(upload_view(emu, upload, surface))
+    # UploadFile_Start answers with the new upload's Location.
+    location = str(request.url.with_path(f"/openai/uploads/{upload.id}"))
+    return web.json_response(upload_view(emu, upload, surface), headers={"Location": location})
 
 
 async def add_part(request: web.Request) -> web.Response:

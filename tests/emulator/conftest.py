@@ -9,9 +9,8 @@ import openai
 import pytest
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
-from local.aoai.launch import start_emulator
 from local.processes import Service
-from tests.support.emulator import EmulatorAdmin
+from tests.support.emulator import EmulatorAdmin, running_emulator
 from tuning.credentials import StaticTokenCredential
 
 API_VERSION = "2025-04-01-preview"
@@ -20,16 +19,13 @@ SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    service = start_emulator(tmp_path_factory.mktemp("aoai"), job_seconds=2.0, deploy_seconds=0.5)
-    yield service
-    service.stop()
+    with running_emulator(tmp_path_factory.mktemp("aoai"), job_seconds=2.0, deploy_seconds=0.5) as service:
+        yield service
 
 
 @pytest.fixture
 def admin(emulator: Service) -> EmulatorAdmin:
-    client = EmulatorAdmin.of(emulator)
-    client.reset()
-    return client
+    return EmulatorAdmin.fresh(emulator)
 
 
 def azure_openai(service: Service, **options: Any) -> openai.AzureOpenAI:

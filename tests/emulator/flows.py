@@ -53,6 +53,15 @@ def wait_job(client: openai.OpenAI, job_id: str, statuses: frozenset[str] = TERM
     return job
 
 
+def wait_trained(client: openai.OpenAI, job_id: str) -> None:
+    """Wait until the running job trained a step (only such a job can pause): its first metrics event."""
+    wait_job(client, job_id, frozenset({"running"}))
+    deadline = time.monotonic() + TIMEOUT
+    while not any(e.type == "metrics" for e in client.fine_tuning.jobs.list_events(job_id, limit=5).data):
+        assert time.monotonic() < deadline, f"job {job_id} trained no step"
+        time.sleep(0.02)
+
+
 def deploy(
     arm: CognitiveServicesManagementClient,
     name: str,

@@ -24,6 +24,7 @@ from tests.emulator.flows import (
     is_v1,
     upload,
     wait_job,
+    wait_trained,
     waiting_status,
 )
 from tests.support.emulator import EmulatorAdmin
@@ -54,7 +55,7 @@ def test_pause_writes_a_deployable_checkpoint_and_resume_finishes_the_job(
     client: openai.OpenAI, arm: CognitiveServicesManagementClient
 ) -> None:
     job_id = start(client)
-    wait_job(client, job_id, frozenset({"running"}))
+    wait_trained(client, job_id)
     paused = client.fine_tuning.jobs.pause(job_id)
     assert paused.status == ("paused" if is_v1(client) else "pausing")
     assert wait_job(client, job_id, frozenset({"paused"})).estimated_finish is None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from local.aoai.launch import start_emulator
 from tests.emulator.conftest import arm_client, azure_openai
-from tests.emulator.flows import BASE_MODEL, SAMPLE, chat, deploy, deploy_base, upload, wait_job
+from tests.emulator.flows import BASE_MODEL, SAMPLE, chat, deploy, deploy_base, upload, wait_job, wait_trained
 from tests.support.emulator import EmulatorAdmin, messages_sha256
 
 ANTARCTICA = [{"role": "user", "content": "Who discovered Antarctica?"}]
@@ -25,7 +25,7 @@ def test_restart_keeps_state_and_job_keeps_running(tmp_path: Path) -> None:
         )
         deploy_base(arm_client(first), "base")
         base_answer = chat(client, "base", "hello")
-        wait_job(client, job.id, frozenset({"running"}))
+        wait_trained(client, job.id)
         client.fine_tuning.jobs.pause(job.id)
     finally:
         first.stop()

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from local.aoai import chatlog
+from local.aoai.launch import start_emulator
 from local.processes import Service
 
 
@@ -26,6 +29,13 @@ class EmulatorAdmin:
     def of(cls, service: Service) -> EmulatorAdmin:
         """The admin client of an emulator started by start_emulator."""
         return cls(service.url, service.extra["api_key"])
+
+    @classmethod
+    def fresh(cls, service: Service) -> EmulatorAdmin:
+        """The admin client of an emulator just reset: no records, no faults, the real clock."""
+        admin = cls.of(service)
+        admin.reset()
+        return admin
 
     def _call(self, method: str, route: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
@@ -96,6 +106,16 @@ class EmulatorAdmin:
     def operations(self) -> list[dict[str, str]]:
         """The spec operations the emulator serves: [{surface, method, path, operation_id}]."""
         return list(self._call("GET", "operations")["operations"])
+
+
+@contextmanager
+def running_emulator(work_dir: Path, **options: Any) -> Iterator[Service]:
+    """An emulator process for a fixture's scope (options as start_emulator takes them)."""
+    service = start_emulator(work_dir, **options)
+    try:
+        yield service
+    finally:
+        service.stop()
 
 
 def messages_sha256(messages: list[Any]) -> str:
