@@ -7,6 +7,8 @@ from pathlib import Path
 
 from local.processes import Service, free_port, start_python_module
 
+__all__ = ["start_emulator"]
+
 
 def start_emulator(
     work_dir: Path,
