@@ -1,14 +1,17 @@
 """Benchmark: the lab's notebook method vs tuning.validation on the same generated files.
 
-    python bench/validate_bench.py [--sizes-mb 50 200] [--repeat 2] [--keep DIR]
+    python bench/validate_bench.py [--sizes-mb 50 200] [--repeat 3] [--keep DIR]
 
 Generates deterministic chat datasets (~50 MB and ~200 MB) in a temporary directory, then runs
 each method in its own subprocess (so peak RSS is per method): the lab's method loads every line
-with json.loads and counts with its two functions; ours is validate_path with every rule on.
-Both exclude loading the encoding, which is the same for both. Prints wall and CPU time, peak
-RSS (VmHWM of the process; for ours also the largest worker), the ratios, and checks that both
+with json.loads and counts with its two functions; ours is validate_path with every rule on
+(special tokens, per-model and vision rules, duplicates and conflicting answers, the secrets and
+personal-data scan), and once more with the scan off, to measure the scan's share. All exclude
+loading the encoding, which is the same for all. Prints wall and CPU time, peak RSS (VmHWM of
+the process; for ours also the largest worker), the ratios, and checks that the lab and we
 produced the same token sums. The wall-time ratio needs both cores free: other load on the
-machine shows up as a CPU ratio well above the wall ratio. Not part of the test suite: tests never assert on time.
+machine shows up as a CPU ratio well above the wall ratio. Not part of the test suite: tests
+never assert on time.
 """
 
 from __future__ import annotations
@@ -22,24 +25,40 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.lab import num_assistant_tokens_from_messages, num_tokens_from_messages  # noqa: E402
 from tuning.tokenizers import get_encoding  # noqa: E402
+from tuning.validation import validate_path  # noqa: E402
+from tuning.validation.fingerprints import BYTES_PER_EXAMPLE  # noqa: E402
 
 ENCODING = "o200k_base"
 SEED = 105
-WORDS = ["the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "they", "you", "were", "her", "she", "there", "been", "one", "all", "we", "their", "if", "has", "would", "will", "so", "no", "its", "can", "do", "model", "data", "token", "training", "example", "answer", "question", "because", "through", "between", "during", "before", "café", "naïve", "façade", "jalapeño", "über", "straße", "déjà-vu", "東京", "数据", "模型", "данные", "модель", "χρόνος", "🙂", "🚀", "API", "JSON", "HTTP", "2026", "3.14", "42", "1,000", "x=y+1;", "def", "f():", "return", "None", "{key:", "value}", "<tag>"]
+# Varied text: ASCII, accents, CJK, Cyrillic, Greek, emoji, numbers, code.
+VOCABULARY = """
+the of and to in is that for it as was with be by on not he this are or his from at which but have an
+they you were her she there been one all we their if has would will so no its can do model data token
+training example answer question because through between during before café naïve façade jalapeño
+über straße déjà-vu 東京 数据 模型 данные модель χρόνος 🙂 🚀 API JSON HTTP 2026 3.14 42 1,000 x=y+1;
+def f(): return None {key: value} <tag>
+"""
+WORDS = VOCABULARY.split()
 SYSTEM_PROMPTS = [" ".join(random.Random(index).choices(WORDS, k=60 + 20 * index)) for index in range(8)]
+# Shares of user messages that carry personal data, so the scan's closer look runs as it would on
+# real data (warnings only: the file stays valid and its token sums stay the lab's).
+EMAIL_SHARE, PHONE_SHARE = 0.01, 0.005
+METHODS = {"lab": "the lab's method", "ours": "tuning.validation", "ours-noscan": "  with the scan off"}
 
 
-def run_lab(path: Path, encoding) -> dict[str, object]:
+def run_lab(path: Path, encoding: Any) -> dict[str, object]:
     """The lab's method: load every line, then count with the notebook's functions."""
-    import numpy as np
-
-    dataset = [json.loads(line) for line in open(path)]
+    with open(path) as lines:
+        dataset = [json.loads(line) for line in lines]
     total = [num_tokens_from_messages(encoding, example["messages"]) for example in dataset]
     assistant = [num_assistant_tokens_from_messages(encoding, example["messages"]) for example in dataset]
     stats = {
@@ -49,23 +68,27 @@ def run_lab(path: Path, encoding) -> dict[str, object]:
     return {"examples": len(dataset), "total": sum(total), "assistant": sum(assistant), "stats": str(stats)}
 
 
-def run_ours(path: Path) -> dict[str, object]:
-    from tuning.validation import validate_path
-
-    report = validate_path(path, "gpt-4o", encoding=ENCODING)
+def run_ours(path: Path, data_scan: str) -> dict[str, object]:
+    report = validate_path(
+        path, "gpt-4o", encoding=ENCODING, method="supervised", training_type="Standard", data_scan=data_scan
+    )
     assert report.valid, report.error_counts
     return {
         "examples": report.valid_examples,
         "total": report.total_tokens.sum,
         "assistant": report.assistant_tokens.sum,
+        "warnings": report.warning_counts,
     }
 
 
 def child(method: str, path: Path) -> None:
     """Runs one method in this (fresh) process and prints its measurements as JSON."""
-    encoding = get_encoding(ENCODING)  # loaded before the clock starts, for both methods
+    encoding = get_encoding(ENCODING)  # loaded before the clock starts, for every method
     start, cpu_start = time.perf_counter(), _cpu_seconds()
-    result = run_lab(path, encoding) if method == "lab" else run_ours(path)
+    if method == "lab":
+        result = run_lab(path, encoding)
+    else:
+        result = run_ours(path, "off" if method == "ours-noscan" else "warn")
     result["seconds"] = time.perf_counter() - start
     result["cpu_seconds"] = _cpu_seconds() - cpu_start
     result["peak_rss_mb"] = _vm_hwm_mb()
@@ -88,7 +111,8 @@ def _vm_hwm_mb() -> float:
 
 def generate(path: Path, megabytes: int) -> int:
     """A deterministic chat dataset of about `megabytes` MB: shared system prompts, 1-3 turns of
-    varied text (ASCII, accents, CJK, Cyrillic, emoji, code), some named users."""
+    varied text (ASCII, accents, CJK, Cyrillic, emoji, code), some named users, a few e-mail
+    addresses and phone numbers."""
     rng = random.Random(SEED)
     target = megabytes * 1_000_000
     written = examples = 0
@@ -96,7 +120,12 @@ def generate(path: Path, megabytes: int) -> int:
         while written < target:
             messages = [{"role": "system", "content": rng.choice(SYSTEM_PROMPTS)}]
             for _ in range(rng.randint(1, 3)):
-                user = {"role": "user", "content": " ".join(rng.choices(WORDS, k=rng.randint(20, 150)))}
+                words = rng.choices(WORDS, k=rng.randint(20, 150))
+                if rng.random() < EMAIL_SHARE:
+                    words.append(f"user{rng.randrange(10_000)}@example.com")
+                if rng.random() < PHONE_SHARE:
+                    words.append(f"+44 20 7946 {rng.randrange(10_000):04d}")
+                user = {"role": "user", "content": " ".join(words)}
                 if rng.random() < 0.2:
                     user["name"] = rng.choice(["alice", "bob", "carol_1"])
                 messages.append(user)
@@ -110,21 +139,50 @@ def generate(path: Path, megabytes: int) -> int:
     return examples
 
 
-def measure(method: str, path: Path) -> dict[str, float]:
+def measure(method: str, path: Path) -> dict[str, Any]:
     output = subprocess.run(
         [sys.executable, __file__, "--child", method, str(path)], check=True, capture_output=True, text=True
     ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return result
 
 
-def best_of(repeat: int, methods: list[str], path: Path) -> list[dict[str, float]]:
+def best_of(repeat: int, methods: list[str], path: Path) -> list[dict[str, Any]]:
     """The fastest of `repeat` runs per method, alternating methods so that load from other
-    processes on the machine falls on both alike."""
-    runs: dict[str, list[dict[str, float]]] = {method: [] for method in methods}
+    processes on the machine falls on all alike."""
+    runs: dict[str, list[dict[str, Any]]] = {method: [] for method in methods}
     for _ in range(repeat):
         for method in methods:
             runs[method].append(measure(method, path))
     return [min(runs[method], key=lambda result: result["seconds"]) for method in methods]
+
+
+def report(small: Path, large: Path, results: dict[str, dict[str, Any]], large_ours: dict[str, Any]) -> bool:
+    """Prints the comparison; returns whether the lab's and our token sums are equal."""
+    lab, ours, noscan = results["lab"], results["ours"], results["ours-noscan"]
+    same = all(lab[key] == ours[key] for key in ("examples", "total", "assistant"))
+    print(f"\n{small.name} ({ours['examples']} examples, token sums equal: {same})")
+    for method, result in results.items():
+        print(
+            f"  {METHODS[method]:20} {result['seconds']:7.2f} s wall, {result['cpu_seconds']:6.2f} s CPU"
+            f"   peak RSS {result['peak_rss_mb']:7.1f} MB"
+            f" (largest worker {result['children_peak_rss_mb']:.1f} MB)"
+        )
+    print(f"  warnings found: {ours['warnings']}")
+    print(f"  speed-up: {lab['seconds'] / ours['seconds']:.2f}x faster than the lab's method (wall time)")
+    print(f"  CPU work: {lab['cpu_seconds'] / ours['cpu_seconds']:.2f}x less than the lab's method")
+    for unit in ("seconds", "cpu_seconds"):
+        share = (ours[unit] - noscan[unit]) / ours[unit]
+        print(f"  the secrets and personal-data scan: {share:.1%} of validation {unit.replace('_', ' ')}")
+    print(
+        f"  fingerprints kept: {BYTES_PER_EXAMPLE} bytes per example, "
+        f"{BYTES_PER_EXAMPLE * ours['examples'] / 1e6:.2f} MB for this file"
+    )
+    print(f"\n{large.name}: tuning.validation {large_ours['seconds']:.2f} s")
+    for label, key in (("main process", "peak_rss_mb"), ("largest worker", "children_peak_rss_mb")):
+        growth = large_ours[key] - ours[key]
+        print(f"  peak RSS {label}: {ours[key]:.1f} MB -> {large_ours[key]:.1f} MB (growth {growth:+.1f} MB)")
+    return same
 
 
 def main() -> None:
@@ -132,7 +190,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes-mb", type=int, nargs=2, default=(50, 200), metavar=("SMALL", "LARGE"))
-    parser.add_argument("--repeat", type=int, default=2, help="runs per measurement; the fastest counts")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the fastest counts")
     parser.add_argument("--keep", type=Path, help="generate into this directory and keep the files")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -147,24 +205,9 @@ def main() -> None:
             print(
                 f"generated {path.name}: {generate(path, size)} examples, {path.stat().st_size / 1e6:.1f} MB"
             )
-        lab, ours = best_of(args.repeat, ["lab", "ours"], small)
-        (ours_large,) = best_of(args.repeat, ["ours"], large)
-        same = all(lab[key] == ours[key] for key in ("examples", "total", "assistant"))
-        print(f"\n{small.name} ({ours['examples']} examples, token sums equal: {same})")
-        for name, result in (("lab method", lab), ("tuning.validation", ours)):
-            print(
-                f"  {name:18} {result['seconds']:7.2f} s wall, {result['cpu_seconds']:6.2f} s CPU"
-                f"   peak RSS {result['peak_rss_mb']:7.1f} MB (largest worker {result['children_peak_rss_mb']:.1f} MB)"
-            )
-        print(f"  speed-up: {lab['seconds'] / ours['seconds']:.2f}x faster than the lab's method (wall time)")
-        print(f"  CPU work: {lab['cpu_seconds'] / ours['cpu_seconds']:.2f}x less than the lab's method")
-        print(f"\n{large.name}: tuning.validation {ours_large['seconds']:.2f} s")
-        for label, key in (("main process", "peak_rss_mb"), ("largest worker", "children_peak_rss_mb")):
-            growth = ours_large[key] - ours[key]
-            print(
-                f"  peak RSS {label}: {ours[key]:.1f} MB -> {ours_large[key]:.1f} MB (growth {growth:+.1f} MB)"
-            )
-        if not same:
+        results = dict(zip(METHODS, best_of(args.repeat, list(METHODS), small), strict=True))
+        (large_ours,) = best_of(args.repeat, ["ours"], large)
+        if not report(small, large, results, large_ours):
             raise SystemExit("token sums differ between the lab's method and ours")
 
 

@@ -3,24 +3,27 @@
 Function apps often have no outbound internet, so nothing here ever downloads: the BPE ranks
 are read from our own files after their SHA-256 is checked against SHA256SUMS. The regex and
 special tokens still come from tiktoken's own definitions (tiktoken_ext.openai_public), so the
-encodings are the real ones rather than a hand-copied twin; their loader is intercepted only
-to hand over our verified ranks, and the hash tiktoken pins must equal ours.
+encodings are the real ones rather than a hand-copied twin: tiktoken's constructor runs as a
+copy whose loader answers with our verified ranks, and the hash tiktoken pins must equal ours.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import threading
+import types
 from functools import cache
 from pathlib import Path
-from unittest import mock
+from typing import Any
 
 import tiktoken
-from tiktoken_ext import openai_public
+
+# tiktoken_ext ships no type information; only its constructor table is used here.
+from tiktoken_ext import openai_public  # type: ignore[import-untyped]
+
+__all__ = ["ENCODINGS_DIR", "EncodingError", "available_encodings", "get_encoding", "shipped_hashes"]
 
 ENCODINGS_DIR = Path(__file__).resolve().parent / "encodings"
-_constructor_lock = threading.Lock()
 
 
 class EncodingError(RuntimeError):
@@ -57,23 +60,36 @@ def _load_ranks(name: str) -> dict[bytes, int]:
     return ranks
 
 
+def _offline_parameters(name: str, constructor: types.FunctionType) -> dict[str, Any]:
+    """tiktoken's constructor for `name`, run with our ranks in place of its downloader.
+
+    The copy gets its own globals, so tiktoken's module is never modified: a thread loading
+    another encoding at the same time is unaffected, and no test helper runs in production.
+    """
+    ranks = _load_ranks(name)
+
+    def shipped_ranks(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+        if not url.endswith(f"/{name}.tiktoken"):
+            raise EncodingError(f"{name} asks for {url}, which is not shipped in {ENCODINGS_DIR}")
+        if expected_hash is not None and expected_hash.lower() != shipped_hashes()[name]:
+            raise EncodingError(f"tiktoken pins {expected_hash} for {name}, we ship another file")
+        return ranks
+
+    offline = types.FunctionType(
+        constructor.__code__,
+        {**constructor.__globals__, "load_tiktoken_bpe": shipped_ranks},
+        constructor.__name__,
+        constructor.__defaults__,
+        constructor.__closure__,
+    )
+    parameters: dict[str, Any] = offline()
+    return parameters
+
+
 @cache
 def get_encoding(name: str) -> tiktoken.Encoding:
     """The tiktoken encoding `name`, built from the shipped, hash-checked file; cached per name."""
     constructor = openai_public.ENCODING_CONSTRUCTORS.get(name)
     if constructor is None:
         raise EncodingError(f"unknown encoding {name!r}; available: {available_encodings()}")
-    ranks = _load_ranks(name)
-
-    download = openai_public.load_tiktoken_bpe
-
-    def verified_ranks(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
-        if not url.endswith(f"/{name}.tiktoken"):  # another thread's load: not ours to answer
-            return download(url, expected_hash)
-        if expected_hash is not None and expected_hash.lower() != shipped_hashes()[name]:
-            raise EncodingError(f"tiktoken pins {expected_hash} for {name}, we ship another file")
-        return ranks
-
-    with _constructor_lock, mock.patch.object(openai_public, "load_tiktoken_bpe", verified_ranks):
-        params = constructor()
-    return tiktoken.Encoding(**params)
+    return tiktoken.Encoding(**_offline_parameters(name, constructor))

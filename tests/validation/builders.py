@@ -5,24 +5,32 @@ from __future__ import annotations
 import io
 import json
 import random
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from tuning.validation import ValidationReport, validate_stream
+from tuning.validation import DatasetSource, ValidationReport, validate_stream
+from tuning.validation.validator import DatasetKind
 
-WORDS = ["the", "model", "answers", "questions", "about", "data", "and", "tokens", "while", "users", "ask", "why", "café", "naïve", "straße", "東京", "数据", "данные", "χρόνος", "🙂", "🚀", "x=1;", "{json}", "<tag>", "2026", "3.14", "'quoted'", '"double"']
+Example = dict[str, Any]
+
+_VOCABULARY = """the model answers questions about data and tokens while users ask why café naïve straße
+東京 数据 данные χρόνος 🙂 🚀 x=1; {json} <tag> 2026 3.14 'quoted' "double"
+"""
+WORDS = _VOCABULARY.split()
 
 
-def chat(*turns: tuple[str, str], system: str | None = "You are terse.", **extra: object) -> dict:
+def chat(*turns: tuple[str, str], system: str | None = "You are terse.", **extra: object) -> Example:
     """A chat example from (role, content) pairs, with an optional system message first."""
     messages = [{"role": "system", "content": system}] if system is not None else []
     messages += [{"role": role, "content": content} for role, content in turns]
     return {"messages": messages, **extra}
 
 
-def simple(index: int = 0) -> dict:
+def simple(index: int = 0) -> Example:
     return chat(("user", f"question {index}?"), ("assistant", f"answer {index}."))
 
 
-def preference(index: int = 0) -> dict:
+def preference(index: int = 0) -> Example:
     return {
         "input": {"messages": [{"role": "user", "content": f"question {index}?"}]},
         "preferred_output": [{"role": "assistant", "content": f"good answer {index}"}],
@@ -30,11 +38,11 @@ def preference(index: int = 0) -> dict:
     }
 
 
-def jsonl(examples: list[object]) -> bytes:
+def jsonl(examples: Sequence[object]) -> bytes:
     return "".join(json.dumps(example, ensure_ascii=False) + "\n" for example in examples).encode()
 
 
-def with_padding(*lines: object, base=simple, count: int = 10) -> bytes:
+def with_padding(*lines: object, base: Callable[[int], Example] = simple, count: int = 10) -> bytes:
     """The given examples (dicts, or raw bytes/str lines) after `count` valid ones, so
     file-level rules such as too_few_examples stay quiet."""
     out = jsonl([base(index) for index in range(count)])
@@ -48,18 +56,30 @@ def with_padding(*lines: object, base=simple, count: int = 10) -> bytes:
     return out
 
 
-def validate_bytes(data: bytes, **options: object) -> ValidationReport:
+def validate_bytes(data: bytes, model: str = "gpt-4o", **options: Any) -> ValidationReport:
     options.setdefault("workers", 1)
-    return validate_stream(io.BytesIO(data), "test.jsonl", options.pop("model", "gpt-4o"), **options)
+    return validate_stream(io.BytesIO(data), "test.jsonl", model, **options)
+
+
+def source(kind: DatasetKind, data: bytes, name: str | None = None) -> DatasetSource:
+    """A DatasetSource over bytes in memory; opening it more than once is an error."""
+    opened: list[bool] = []
+
+    def open_once() -> io.BytesIO:
+        assert not opened, f"{kind} opened twice"
+        opened.append(True)
+        return io.BytesIO(data)
+
+    return DatasetSource(kind, name or f"{kind}.jsonl", open_once)
 
 
 def random_text(rng: random.Random, low: int, high: int) -> str:
     return " ".join(rng.choices(WORDS, k=rng.randint(low, high)))
 
 
-def random_chat(rng: random.Random) -> dict:
+def random_chat(rng: random.Random) -> Example:
     """A lab-compatible chat example: only role/content/name string fields."""
-    messages = []
+    messages: list[dict[str, str]] = []
     if rng.random() < 0.8:
         messages.append({"role": "system", "content": random_text(rng, 1, 30)})
     for _ in range(rng.randint(1, 3)):

@@ -5,15 +5,31 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import pytest
 
 from bench.lab import lab_counts
-from tests.validation.builders import chat, jsonl, preference, random_chat, validate_bytes, with_padding
+from tests.validation.builders import (
+    Example,
+    chat,
+    jsonl,
+    preference,
+    random_chat,
+    validate_bytes,
+    with_padding,
+)
 from tests.validation.test_rules import TOOL_FLOW
+from tuning.catalog import resolve_model
 from tuning.tokenizers import get_encoding
-from tuning.validation.checking import check_line
-from tuning.validation.counting import TokenCounter
+from tuning.validation.checking import CheckSettings, LineOutcome, check_line, line_tools
+from tuning.validation.counting import ExampleCounts
+
+
+def _check(number: int, example: Example, encoding: str = "o200k_base") -> LineOutcome:
+    spec = resolve_model("gpt-4o")
+    settings = CheckSettings(encoding, 1_000_000, spec.name, spec.supports_images, data_scan="off")
+    return check_line(number, json.dumps(example).encode(), line_tools(settings))
 
 
 @pytest.mark.parametrize("encoding_name", ["o200k_base", "cl100k_base"])
@@ -26,10 +42,9 @@ def test_counts_equal_the_lab_on_generated_data(encoding_name: str, tmp_path) ->
     encoding = get_encoding(encoding_name)
     expected = lab_counts(encoding, path)
 
-    counter = TokenCounter(encoding)
-    for number, (example, (total, assistant)) in enumerate(zip(examples, expected), start=1):
-        outcome = check_line(number, json.dumps(example).encode(), counter, 1_000_000)
-        assert (outcome.counts.total, outcome.counts.assistant) == (total, assistant), example
+    for number, (example, (total, assistant)) in enumerate(zip(examples, expected, strict=True), start=1):
+        counts = _check(number, example, encoding_name).counts
+        assert counts is not None and (counts.total, counts.assistant) == (total, assistant), example
 
     report = validate_bytes(path.read_bytes(), encoding=encoding_name)
     assert report.valid_examples == 300
@@ -38,9 +53,9 @@ def test_counts_equal_the_lab_on_generated_data(encoding_name: str, tmp_path) ->
     assert report.total_tokens.max == max(total for total, _ in expected)
 
 
-def _counts(example: dict, encoding: str = "o200k_base"):
-    outcome = check_line(1, json.dumps(example).encode(), TokenCounter(get_encoding(encoding)), 1_000_000)
-    assert outcome.errors == [], outcome.errors
+def _counts(example: Example, encoding: str = "o200k_base") -> ExampleCounts:
+    outcome = _check(1, example, encoding)
+    assert outcome.errors == [] and outcome.counts is not None, outcome.errors
     return outcome.counts
 
 
@@ -60,11 +75,14 @@ def test_non_ascii_escaped_or_not_counts_the_same() -> None:
 
 
 def test_special_token_text_is_counted_as_text() -> None:
+    """The example is an error (special_token), but counting it does not crash and counts the
+    token's characters as ordinary text."""
     text = "ends with <|endoftext|> and <|endofprompt|>"
     with pytest.raises(ValueError):
         get_encoding("o200k_base").encode(text)  # what the lab's code would hit
-    counts = _counts(chat(("user", "q"), ("assistant", text), system=None))
-    assert counts.assistant == _tokens(text) > 2
+    outcome = _check(1, chat(("user", "q"), ("assistant", text), system=None))
+    assert [error.code for error in outcome.errors] == ["special_token", "special_token"]
+    assert outcome.counts is not None and outcome.counts.assistant == _tokens(text) > 2
 
 
 def test_weight_and_non_string_fields_add_nothing() -> None:
@@ -76,9 +94,8 @@ def test_weight_and_non_string_fields_add_nothing() -> None:
 
 def test_tool_calls_count_only_role_content_and_name() -> None:
     counts = _counts(TOOL_FLOW)
-    expected = 3 + sum(
-        3 + _tokens(m["role"]) + _tokens(m.get("content") or "") for m in TOOL_FLOW["messages"]
-    )
+    messages: list[dict[str, Any]] = TOOL_FLOW["messages"]
+    expected = 3 + sum(3 + _tokens(m["role"]) + _tokens(m.get("content") or "") for m in messages)
     assert counts.total == expected
     assert counts.assistant == _tokens("It is 42.")
 
@@ -89,7 +106,9 @@ def test_content_parts_count_text_parts_and_images_count_zero() -> None:
         {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
         {"type": "text", "text": " this picture?"},
     ]
-    with_image = {"messages": [{"role": "user", "content": parts}, {"role": "assistant", "content": "a cat"}]}
+    with_image: Example = {
+        "messages": [{"role": "user", "content": parts}, {"role": "assistant", "content": "a cat"}]
+    }
     counts = _counts(with_image)
     assert counts.images == 1
     assert counts.total == 3 + (3 + _tokens("user") + _tokens("what is in") + _tokens(" this picture?")) + (

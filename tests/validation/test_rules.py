@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
-from tests.validation.builders import chat, preference, simple, validate_bytes, with_padding
-from tuning.validation import lines
+from tests.validation.builders import (
+    Example,
+    chat,
+    preference,
+    simple,
+    source,
+    validate_bytes,
+    with_padding,
+)
+from tuning.validation import ValidationReport, lines, validate_files, vision
 from tuning.validation.issues import ERROR_CODES, WARNING_CODES
 
 TOOL_CALL = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": 1}'}}
-TOOL_FLOW = {
+TOOL_FLOW: Example = {
     "messages": [
         {"role": "user", "content": "look it up"},
         {"role": "assistant", "tool_calls": [TOOL_CALL]},
@@ -22,12 +31,35 @@ TOOL_FLOW = {
 }
 
 
-def _message(**fields: object) -> dict:
+def _message(**fields: object) -> Example:
     return {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a", **fields}]}
 
 
-def _replace_user(**fields: object) -> dict:
+def _replace_user(**fields: object) -> Example:
     return {"messages": [{"role": "system", "content": "s"}, fields, {"role": "assistant", "content": "a"}]}
+
+
+def _images(*urls: str) -> Example:
+    parts = [{"type": "image_url", "image_url": {"url": url}} for url in urls]
+    return {
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "what?"}, *parts]},
+            {"role": "assistant", "content": "a cat"},
+        ]
+    }
+
+
+def _says(text: str) -> Example:
+    return chat(("user", text), ("assistant", "noted"))
+
+
+def _other(index: int) -> Example:
+    """Padding for a validation file: examples the training file (plain padding) does not hold."""
+    return simple(100 + index)
+
+
+PNG = "https://example.com/cat.png"
+TRAINING = with_padding()
 
 
 @dataclass
@@ -35,9 +67,11 @@ class Case:
     code: str
     failing: bytes
     passing: bytes
-    options: dict = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
     line: int | None = 11  # where the failing case's issue is, None for file-level
     line_limit: int | None = None  # a smaller lines.MAX_LINE_BYTES, to keep the file tiny
+    training: bytes | None = None  # validate as a validation file against this training file
+    patch: tuple[object, str, object] | None = None  # (module, name, value) while validating
 
 
 CASES = [
@@ -143,20 +177,83 @@ CASES = [
         with_padding(simple(99)),
     ),
     Case("duplicate_example", with_padding(simple(3)), with_padding(simple(99))),
+    Case(
+        "special_token",
+        with_padding(chat(("user", "q"), ("assistant", "the end<|endoftext|>"))),
+        with_padding(chat(("user", "q"), ("assistant", "the end <endoftext>"))),
+    ),
+    Case(
+        "images_not_supported",
+        with_padding(_images(PNG)),
+        with_padding(_images(PNG)),
+        {"model": "gpt-4o-mini"},
+    ),
+    Case("invalid_image", with_padding(_images("ftp://example.com/cat.png")), with_padding(_images(PNG))),
+    Case(
+        "image_too_large",
+        with_padding(_images("data:image/png;base64," + "A" * 200)),
+        with_padding(_images("data:image/png;base64," + "A" * 100)),
+        patch=(vision, "MAX_IMAGE_BYTES", 100),
+    ),
+    Case("too_many_images", with_padding(_images(*[PNG] * 65)), with_padding(_images(*[PNG] * 64))),
+    Case(
+        "method_mismatch",
+        with_padding(base=preference),
+        with_padding(base=preference),
+        {"method": "supervised"},
+        None,
+    ),
+    Case(
+        "conflicting_answers",
+        with_padding(chat(("user", "question 3?"), ("assistant", "answer 4."))),
+        with_padding(chat(("user", "question 99?"), ("assistant", "answer 4."))),
+    ),
+    Case(
+        "overlaps_training",
+        with_padding(chat(("user", "QUESTION  3?"), ("assistant", "Answer 3.\n")), base=_other),
+        with_padding(chat(("user", "question 3?"), ("assistant", "answer 99.")), base=_other),
+        training=TRAINING,
+    ),
+    Case(
+        "possible_secret",
+        with_padding(_says("my key is AKIAIOSFODNN7EXAMPLE")),
+        with_padding(_says("my key is lost")),
+    ),
+    Case(
+        "possible_pii",
+        with_padding(_says("write to ann@example.com")),
+        with_padding(_says("write to ann at home")),
+    ),
 ]
 # The passing case of file_too_large uses the default limit, the failing one a tiny limit.
-PASSING_OPTIONS = {"file_too_large": {}, "unsupported_method": {"model": "gpt-4o"}}
+PASSING_OPTIONS: dict[str, dict[str, Any]] = {
+    "file_too_large": {},
+    "unsupported_method": {"model": "gpt-4o"},
+    "images_not_supported": {"model": "gpt-4o"},
+    "method_mismatch": {"method": "dpo"},
+}
 
 
 def test_every_code_has_a_case() -> None:
     assert sorted(case.code for case in CASES) == sorted([*ERROR_CODES, *WARNING_CODES])
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda case: case.code)
-def test_failing_case_reports_the_code(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+def _validate(
+    case: Case, data: bytes, options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> ValidationReport:
     if case.line_limit:
         monkeypatch.setattr(lines, "MAX_LINE_BYTES", case.line_limit)
-    report = validate_bytes(case.failing, **case.options)
+    if case.patch:
+        monkeypatch.setattr(*case.patch)
+    if case.training is None:
+        return validate_bytes(data, **options)
+    files = [source("training", case.training), source("validation", data)]
+    return validate_files(files, workers=1, **options)[1]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.code)
+def test_failing_case_reports_the_code(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    report = _validate(case, case.failing, case.options, monkeypatch)
     counts = report.error_counts if case.code in ERROR_CODES else report.warning_counts
     assert counts.get(case.code) == 1, report.to_dict()
     issues = report.errors if case.code in ERROR_CODES else report.warnings
@@ -166,8 +263,6 @@ def test_failing_case_reports_the_code(case: Case, monkeypatch: pytest.MonkeyPat
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.code)
 def test_passing_case_does_not(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
-    if case.line_limit:
-        monkeypatch.setattr(lines, "MAX_LINE_BYTES", case.line_limit)
-    report = validate_bytes(case.passing, **PASSING_OPTIONS.get(case.code, case.options))
+    report = _validate(case, case.passing, PASSING_OPTIONS.get(case.code, case.options), monkeypatch)
     assert case.code not in report.error_counts and case.code not in report.warning_counts, report.to_dict()
     assert report.valid, report.to_dict()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import random
 import threading
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import BinaryIO, cast
 
 import pytest
 
@@ -46,7 +47,7 @@ def test_last_line_without_newline_is_an_example() -> None:
 
 def test_reads_in_bounded_chunks_in_one_pass() -> None:
     stream = SizedReadsOnly(with_padding())
-    report = validate_stream(stream, "blob", "gpt-4o", workers=1)
+    report = validate_stream(cast(BinaryIO, stream), "blob", "gpt-4o", workers=1)
     assert report.valid and stream.sizes and max(stream.sizes) <= 1 << 20
 
 
@@ -63,11 +64,13 @@ def test_issue_lists_are_bounded_but_counts_are_complete() -> None:
 
 def test_duplicates_are_found_across_spacing_and_escapes() -> None:
     data = with_padding(
-        b'{"messages": [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "question 2?"},'
+        b'{"messages": [{"role": "system", "content": "You are terse."},'
+        b' {"role": "user", "content": "question 2?"},'
         b' {"role": "assistant",   "content": "answer \\u0032."}]}'
     )
     report = validate_bytes(data)
     assert report.duplicates == 1 and [w.line for w in report.warnings] == [11]
+    assert "line 3" in report.warnings[0].message  # where the first copy is
 
 
 @pytest.mark.parametrize("threaded_caller", [False, True], ids=["processes", "threads"])
@@ -82,11 +85,14 @@ def test_parallel_path_reports_the_same_as_inline(
     examples[1200] = examples[3]
     data = jsonl(examples)
     inline = validate_stream(io.BytesIO(data), "f", "gpt-4o", workers=1)
-    used = []
+    used: list[Executor] = []
     make_executor = parallel._executor
-    monkeypatch.setattr(
-        parallel, "_executor", lambda workers: used.append(make_executor(workers)) or used[-1]
-    )
+
+    def recorded(workers: int) -> Executor:
+        used.append(make_executor(workers))
+        return used[-1]
+
+    monkeypatch.setattr(parallel, "_executor", recorded)
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     if threaded_caller:

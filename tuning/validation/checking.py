@@ -1,21 +1,28 @@
-"""Checks batches of lines: decode, parse, apply the rules, count tokens, fingerprint.
+"""Checks batches of lines: decode, parse, apply the rules, count tokens, scan, fingerprint.
 
 This is the CPU-heavy part, so it is a pure function of (settings, batch) that can run in the
-calling process or in a worker process; each process keeps one TokenCounter per setting.
+calling process or in a worker process; each process keeps one set of LineTools per setting.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import pickle
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
+import orjson
+
 from tuning.tokenizers import get_encoding
-from tuning.validation.counting import ExampleCounts, TokenCounter
+from tuning.validation.counting import ExampleCounts, TextReader
+from tuning.validation.fingerprints import split_digests
 from tuning.validation.rules import Finding, Findings, check_example, detect_format
+from tuning.validation.scanning import DataScan, DataScanner
+from tuning.validation.special_tokens import SpecialTokens
+from tuning.validation.vision import check_images
+
+__all__ = ["CheckSettings", "LineOutcome", "LineTools", "check_batch", "check_line"]
 
 
 @dataclass(frozen=True)
@@ -24,64 +31,96 @@ class CheckSettings:
 
     encoding: str
     context_limit: int
+    model: str
+    supports_images: bool
+    data_scan: DataScan = "warn"
 
 
 class LineOutcome(NamedTuple):
     """The result for one non-blank line. `counts` is set when the example is well-formed (even
-    if too long); `digest` (for duplicate detection) only when it has no errors at all."""
+    if too long); `fingerprint` (prompt and answer digests) only when it has no errors at all."""
 
     line: int
     format: str | None
     errors: list[Finding]
     warnings: list[Finding]
     counts: ExampleCounts | None
-    digest: int | None
+    fingerprint: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class LineTools:
+    """The per-setting helpers, built once per process (loading an encoding takes a second)."""
+
+    settings: CheckSettings
+    reader: TextReader
+    special_tokens: SpecialTokens
+    scanner: DataScanner | None
 
 
 @lru_cache(maxsize=4)
-def _counter(encoding: str) -> TokenCounter:
-    return TokenCounter(get_encoding(encoding))
+def line_tools(settings: CheckSettings) -> LineTools:
+    encoding = get_encoding(settings.encoding)
+    scanner = None if settings.data_scan == "off" else DataScanner(settings.data_scan)
+    return LineTools(settings, TextReader(encoding), SpecialTokens(encoding), scanner)
 
 
 def check_batch(settings: CheckSettings, lines: list[tuple[int, bytes]]) -> list[LineOutcome]:
-    counter = _counter(settings.encoding)
-    return [check_line(number, raw, counter, settings.context_limit) for number, raw in lines]
+    tools = line_tools(settings)
+    return [check_line(number, raw, tools) for number, raw in lines]
 
 
-def check_line(number: int, raw: bytes, counter: TokenCounter, context_limit: int) -> LineOutcome:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return _failed(number, "invalid_utf8", f"byte {exc.start} is not valid UTF-8")
-    try:
-        example = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return _failed(number, "invalid_json", f"invalid JSON: {exc.msg} at column {exc.colno}")
-    except RecursionError:
-        return _failed(number, "invalid_json", "invalid JSON: nested too deeply")
-    if not isinstance(example, dict):
-        return _failed(number, "not_an_object", f"the line is a JSON {type(example).__name__}, not an object")
+def check_line(number: int, raw: bytes, tools: LineTools) -> LineOutcome:
+    example = _parse(raw)
+    if isinstance(example, Finding):
+        return LineOutcome(number, None, [example], [], None, None)
     fmt = detect_format(example)
     findings = Findings()
     messages = check_example(example, fmt, findings)
     if messages is None:
         return LineOutcome(number, fmt, findings.errors, findings.warnings, None, None)
-    counts = counter.example(messages)
-    if counts.total > context_limit:
+    settings = tools.settings
+    text = tools.reader.example(messages)
+    counts = text.counts
+    if counts.total > settings.context_limit:
         findings.error(
-            "too_many_tokens", f"{counts.total} tokens, above the model's limit of {context_limit}"
+            "too_many_tokens", f"{counts.total} tokens, above the model's limit of {settings.context_limit}"
         )
+    if counts.images:
+        check_images(messages, settings.supports_images, settings.model, findings)
+    if tools.special_tokens.may_occur(raw):
+        tools.special_tokens.check(messages, findings)
+    if tools.scanner is not None and tools.scanner.gate("\n".join(text.strings).encode()):
+        tools.scanner.check(messages, findings)
+    if findings.errors:  # advice on an unusable example is noise next to its errors
         return LineOutcome(number, fmt, findings.errors, [], counts, None)
-    return LineOutcome(number, fmt, [], findings.warnings, counts, _digest(example))
+    fingerprint = split_digests(text.digests, _prompt_length(example, text.last_assistant))
+    return LineOutcome(number, fmt, [], findings.warnings, counts, fingerprint)
 
 
-def _failed(number: int, code: str, message: str) -> LineOutcome:
-    return LineOutcome(number, None, [(code, message)], [], None, None)
+def _prompt_length(example: Mapping[str, object], last_assistant: int) -> int:
+    """How many of the checked messages are the prompt: those before the last assistant message,
+    or for preference data (input messages, then both outputs) the input's."""
+    source = example.get("input")
+    if "messages" not in example and isinstance(source, Mapping):
+        return len(source["messages"])
+    return last_assistant
 
 
-def _digest(example: dict[str, object]) -> int:
-    """An 8-byte fingerprint of the parsed example, so JSON spacing, escapes ("\u00e9" vs "é")
-    and number spelling do not hide a duplicate; key order does count. Pickling the parsed
-    object is several times cheaper than canonical JSON and deterministic for equal documents
-    (json.loads shares key strings the same way in both)."""
-    return int.from_bytes(hashlib.blake2b(pickle.dumps(example, 5), digest_size=8).digest(), "little")
+def _parse(raw: bytes) -> dict[str, object] | Finding:
+    """The line's JSON object, or the finding that says why there is none. orjson parses the
+    common case; the standard library's messages (and leniency: NaN, huge integers) for the rest."""
+    try:
+        example = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:
+            example = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            return Finding("invalid_utf8", f"byte {exc.start} is not valid UTF-8")
+        except json.JSONDecodeError as exc:
+            return Finding("invalid_json", f"invalid JSON: {exc.msg} at column {exc.colno}")
+        except RecursionError:
+            return Finding("invalid_json", "invalid JSON: nested too deeply")
+    if not isinstance(example, dict):
+        return Finding("not_an_object", f"the line is a JSON {type(example).__name__}, not an object")
+    return example

@@ -1,31 +1,41 @@
-"""Token counts by the OpenAI cookbook formula the lab used.
+"""Reads the text of an example once: token counts by the OpenAI cookbook formula the lab used,
+digests of the normalised text for fingerprints, and the data scan's first look.
 
-Per example: 3 per message, plus the tokens of each string field among role, content and name,
-plus 1 per name, plus 3. Non-string fields (weight, tool_calls, ...) add nothing. Content given
-as a list of parts counts each text part's tokens; image parts count 0 text tokens (the formula
-cannot price an image; the report counts images separately so the estimate is read as text-only).
-A preference (DPO) example is counted as one message list: the prompt, then both outputs; the
-lab had no DPO data, and this is the conservative reading for the per-example limit.
+Token counts, per example: 3 per message, plus the tokens of each string field among role,
+content and name, plus 1 per name, plus 3. Non-string fields (weight, tool_calls, ...) add
+nothing. Content given as a list of parts counts each text part's tokens; image parts count 0
+text tokens (the formula cannot price an image; the report counts images separately so the
+estimate is read as text-only). A preference (DPO) example is counted as one message list: the
+prompt, then both outputs; the lab had no DPO data, and this is the conservative reading for the
+per-example limit.
 
 Text is encoded with `encode_ordinary`, which tiktoken documents as equal to
 `encode(text, disallowed_special=())`: text such as "<|endoftext|>" is counted as ordinary
-text instead of raising, which is what a dataset of chat logs needs.
+text instead of raising (special_tokens.py reports it).
+
+Every string is read once, and the facts about it (tokens, digest) are remembered for short
+strings: roles, names and system prompts repeat on nearly
+every line. Reading each string once is what keeps all the rules within a few percent of the
+time tokenizing takes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import NamedTuple
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import tiktoken
+
+from tuning.validation.fingerprints import text_digest
+from tuning.validation.memo import remember_short_texts
+from tuning.validation.texts import message_strings
+
+__all__ = ["ExampleCounts", "ExampleText", "TextFacts", "TextReader"]
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 TOKENS_PER_REPLY = 3
-# Roles, names and system prompts repeat on nearly every line of a dataset: remember the counts
-# of short strings, within a bound, instead of re-encoding them.
-_CACHED_TEXT_CHARS = 4096
-_CACHE_ENTRIES = 4096
 
 
 class ExampleCounts(NamedTuple):
@@ -37,51 +47,84 @@ class ExampleCounts(NamedTuple):
     images: int
 
 
-class TokenCounter:
-    """Counts tokens of texts and message lists with one encoding, caching short texts."""
+# What one string contributes: (its tokens, the digest of its normalised text). A plain tuple,
+# not a named one: it is built for every distinct string of the file.
+TextFacts = tuple[int, int]
+
+
+class ExampleText(NamedTuple):
+    """An example read once: its counts, two digests per message (its role, then the rest), the
+    index of its last assistant message, and all its text strings (for the scans)."""
+
+    counts: ExampleCounts
+    digests: list[int]
+    last_assistant: int
+    strings: list[str]
+
+
+class TextReader:
+    """Reads examples with one encoding."""
 
     def __init__(self, encoding: tiktoken.Encoding) -> None:
-        self._encode = encoding.encode_ordinary
-        self._cache: dict[str, int] = {}
+        encode = encoding.encode_ordinary
 
-    def text(self, text: str) -> int:
-        count = self._cache.get(text)
-        if count is None:
-            count = len(self._encode(text))
-            if len(text) <= _CACHED_TEXT_CHARS:
-                if len(self._cache) >= _CACHE_ENTRIES:
-                    self._cache.clear()
-                self._cache[text] = count
-        return count
+        def facts(text: str) -> TextFacts:
+            return len(encode(text)), text_digest(text)
 
-    def parts(self, content: object) -> tuple[int, int]:
-        """(tokens, images) of content that is not a string: a list of parts, or absent."""
-        tokens = images = 0
-        if isinstance(content, list):
-            for part in content:
-                if part.get("type") == "text":
-                    tokens += self.text(part["text"])
-                else:
-                    images += 1
-        return tokens, images
+        self.text: Callable[[str], TextFacts] = remember_short_texts(facts)
 
-    def example(self, messages: list[Mapping[str, object]]) -> ExampleCounts:
-        """Counts of validated `messages`; assistant tokens are the assistant contents' tokens."""
+    def example(self, messages: Sequence[Mapping[str, Any]]) -> ExampleText:
+        """Reads validated `messages`; assistant tokens are the assistant contents' tokens."""
         text = self.text
         total = TOKENS_PER_REPLY
-        assistant = images = 0
-        for message in messages:
+        assistant = images = last_assistant = 0
+        digests: list[int] = []
+        strings: list[str] = []
+        for index, message in enumerate(messages):
             role = message["role"]
+            role_tokens, role_digest = text(role)
             content = message.get("content")
-            if type(content) is str:
-                content_tokens = text(content)
+            digests.append(role_digest)
+            if type(content) is str and len(message) == 2:  # the common message: {role, content}
+                content_tokens, content_digest = text(content)
+                digests.append(content_digest)
+                strings.append(content)
             else:
-                content_tokens, content_images = self.parts(content)
+                content_tokens, name_tokens, content_images = self._rest(message)
+                total += name_tokens
                 images += content_images
-            total += TOKENS_PER_MESSAGE + text(role) + content_tokens
+                digests.append(self._rest_digest(message))
+                strings.extend(message_strings(message))
+            total += TOKENS_PER_MESSAGE + role_tokens + content_tokens
             if role == "assistant":
                 assistant += content_tokens
-            name = message.get("name")
-            if isinstance(name, str):
-                total += text(name) + TOKENS_PER_NAME
-        return ExampleCounts(total=total, assistant=assistant, messages=len(messages), images=images)
+                last_assistant = index
+        counts = ExampleCounts(total=total, assistant=assistant, messages=len(messages), images=images)
+        return ExampleText(counts, digests, last_assistant, strings)
+
+    def _rest(self, message: Mapping[str, Any]) -> tuple[int, int, int]:
+        """(content tokens, name tokens, images) of a message that is more than role and string
+        content: content as a list of parts, or absent; a name."""
+        content = message.get("content")
+        content_tokens = images = 0
+        if type(content) is str:
+            content_tokens = self.text(content)[0]
+        elif isinstance(content, list):
+            for part in content:
+                if part.get("type") == "text":
+                    content_tokens += self.text(part["text"])[0]
+                else:
+                    images += 1
+        name = message.get("name")
+        name_tokens = self.text(name)[0] + TOKENS_PER_NAME if isinstance(name, str) else 0
+        return content_tokens, name_tokens, images
+
+    def _rest_digest(self, message: Mapping[str, Any]) -> int:
+        """The digest of a message that is more than role and string content: of its content and
+        name when that is all, else of all of it but the role (parts, tool calls, weights) as
+        canonical JSON."""
+        content, name = message.get("content"), message.get("name")
+        if len(message) == 3 and type(content) is str and type(name) is str:
+            return hash((self.text(content)[1], self.text(name)[1]))
+        rest = {key: value for key, value in message.items() if key != "role"}
+        return text_digest(json.dumps(rest, sort_keys=True, ensure_ascii=False))

@@ -1,13 +1,23 @@
 """Issue codes, the Issue payload, and a bounded log of issues.
 
-Codes are stable: the pipeline, reports and users key on them. A file of millions of bad lines
-must not exhaust memory, so the log names every issue up to a bound and only counts the rest.
+Codes are stable: the pipeline, reports and users key on them; tuning/validation/README.md has
+the table of every code with what it means and what the user does. A file of millions of bad
+lines must not exhaust memory, so the log names every issue up to a bound and only counts the rest.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+
+__all__ = [
+    "DATA_SCAN_CODES",
+    "ERROR_CODES",
+    "MAX_LISTED_ISSUES",
+    "WARNING_CODES",
+    "Issue",
+    "IssueLog",
+]
 
 ERROR_CODES: dict[str, str] = {
     "invalid_utf8": "the line is not valid UTF-8",
@@ -26,6 +36,11 @@ ERROR_CODES: dict[str, str] = {
     "no_assistant_message": "no assistant message to learn from",
     "invalid_weight": "'weight' is not 0 or 1, or is set on a non-assistant message",
     "too_many_tokens": "the example is longer than the model's per-example training context",
+    "special_token": "the text holds a special token of the model's tokenizer, which the service rejects",
+    "images_not_supported": "an image in an example for a model that does not fine-tune on images",
+    "invalid_image": "an image that is neither an http(s) URL nor a base64 JPEG/PNG/WEBP data URL",
+    "image_too_large": "an image larger than the 10 MB the service accepts",
+    "too_many_images": "an example with more than the 64 images the service accepts",
     "line_too_long": "the line is too long to be parsed (far above any model's context)",
     "mixed_formats": "the line's format differs from the file's format (chat vs preference)",
     "missing_input": "preference example without an 'input' object",
@@ -33,6 +48,7 @@ ERROR_CODES: dict[str, str] = {
     "missing_output": "preference example without 'preferred_output' or 'non_preferred_output'",
     "invalid_output": "an output is not a non-empty list of assistant/tool messages",
     "unsupported_method": "the model does not support this fine-tuning method",
+    "method_mismatch": "the file's format does not fit the run's method (chat: supervised, preference: dpo)",
     "empty_file": "the file has no examples",
     "too_few_examples": "fewer valid examples than fine-tuning requires",
     "file_too_large": "the file is larger than the upload limit",
@@ -46,8 +62,15 @@ WARNING_CODES: dict[str, str] = {
     "missing_system_message": "no system message",
     "missing_user_message": "no user message",
     "last_message_not_assistant": "the last message is not from the assistant, so it trains nothing",
-    "duplicate_example": "the same example appeared on an earlier line",
+    "duplicate_example": "the same example (ignoring whitespace and case) appeared on an earlier line",
+    "conflicting_answers": "the same prompt appeared on an earlier line with a different answer",
+    "overlaps_training": "a validation or eval example whose prompt and answer are also in the training file",
+    "possible_secret": "text that looks like a credential (key, token, private key, connection string)",
+    "possible_pii": "text that looks like personal data (e-mail, phone, card number, IBAN)",
 }
+
+# Warnings by default; errors when the scan runs in "error" mode (FT_DATA_SCAN=error).
+DATA_SCAN_CODES = ("possible_secret", "possible_pii")
 
 # Enough to name every bad line of any file a person would fix by hand.
 MAX_LISTED_ISSUES = 10_000
@@ -55,14 +78,24 @@ MAX_LISTED_ISSUES = 10_000
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One finding: `line` is 1-based, or None for the file as a whole."""
+    """One finding: `line` is 1-based, or None for the file as a whole. `message_index` (the
+    message's position in the example: `messages`, or for preference data input.messages, then
+    preferred_output, then non_preferred_output) and `kind` (the token, the secret's or personal
+    datum's kind) are set where they apply. No field ever holds the matched text of a secret."""
 
     line: int | None
     code: str
     message: str
+    message_index: int | None = None
+    kind: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        document: dict[str, object] = {"line": self.line, "code": self.code, "message": self.message}
+        if self.message_index is not None:
+            document["message_index"] = self.message_index
+        if self.kind is not None:
+            document["kind"] = self.kind
+        return document
 
 
 @dataclass

@@ -13,6 +13,8 @@ from typing import BinaryIO
 
 from tuning.validation.issues import Issue
 
+__all__ = ["BATCH_BYTES", "BATCH_LINES", "MAX_LINE_BYTES", "READ_BYTES", "Batch", "LineReader"]
+
 BOM = b"\xef\xbb\xbf"
 READ_BYTES = 1 << 20
 BATCH_BYTES = 1 << 20
@@ -44,23 +46,14 @@ class LineReader:
 
     def batches(self) -> Iterator[Batch]:
         batch = Batch()
-        for number, line, skipped in self._lines():
+        for number, raw, skipped in self._lines():
             if skipped:
                 batch.notes.append(
                     Issue(number, "line_too_long", f"line is longer than {MAX_LINE_BYTES} bytes")
                 )
                 batch.skipped += 1
                 continue
-            if line.endswith(b"\r"):
-                line = line[:-1]
-                if not self.crlf_seen:
-                    self.crlf_seen = True
-                    batch.notes.append(Issue(number, "crlf", "CRLF line endings (accepted)"))
-            if number == 1 and line.startswith(BOM):
-                line = line[len(BOM) :]
-                batch.notes.append(
-                    Issue(1, "bom", "UTF-8 byte order mark at the start of the file (accepted)")
-                )
+            line = self._without_markers(number, raw, batch.notes)
             if not line.strip():
                 batch.notes.append(Issue(number, "blank_line", "blank line (skipped)"))
                 continue
@@ -71,6 +64,18 @@ class LineReader:
                 batch = Batch()
         if batch.lines or batch.notes or batch.skipped:
             yield batch
+
+    def _without_markers(self, number: int, line: bytes, notes: list[Issue]) -> bytes:
+        """The line without its CR (CRLF endings) and, on line 1, the BOM; each noted once."""
+        if line.endswith(b"\r"):
+            line = line[:-1]
+            if not self.crlf_seen:
+                self.crlf_seen = True
+                notes.append(Issue(number, "crlf", "CRLF line endings (accepted)"))
+        if number == 1 and line.startswith(BOM):
+            line = line[len(BOM) :]
+            notes.append(Issue(1, "bom", "UTF-8 byte order mark at the start of the file (accepted)"))
+        return line
 
     def _lines(self) -> Iterator[tuple[int, bytes, bool]]:
         """(number, line, skipped) for each line; a final line without a newline counts."""

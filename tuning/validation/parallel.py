@@ -22,6 +22,8 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from tuning.validation.checking import CheckSettings, LineOutcome, check_batch
 from tuning.validation.lines import Batch
 
+__all__ = ["PARALLEL_AFTER_BYTES", "check_batches", "default_workers"]
+
 PARALLEL_AFTER_BYTES = 1 << 20
 BATCHES_IN_FLIGHT_PER_WORKER = 2
 

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tuning.validation.issues import Issue
-from tuning.validation.stats import Estimate, Summary
+from tuning.validation.stats import Estimate, LengthBins, Summary
+
+__all__ = ["ValidationReport"]
 
 
 @dataclass
 class ValidationReport:
     """Everything validation found in one file. `errors` / `warnings` list the first issues in
-    full (see issues.MAX_LISTED_ISSUES); `error_counts` / `warning_counts` count all of them."""
+    full (see issues.MAX_LISTED_ISSUES); `error_counts` / `warning_counts` count all of them.
+
+    `kind` is the file's role when validated with others (validate_files): training,
+    validation or eval. `overlapping_examples` and `overlap_rate` (of the valid examples) say how
+    many of a validation or eval file's examples are also in the training file; both are None
+    for a training file or a file validated alone.
+    """
 
     file: str
     model: str
@@ -32,19 +41,30 @@ class ValidationReport:
     over_limit: int
     duplicates: int
     estimate: Estimate
+    lengths: LengthBins
+    kind: str | None = None
+    method: str | None = None
+    training_type: str | None = None
+    data_scan: str = "warn"
+    overlapping_examples: int | None = None
+    overlap_rate: float | None = None
 
     @property
     def valid(self) -> bool:
         return not self.error_counts
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON object `python -m tuning validate --json` prints for this file."""
         return {
             "file": self.file,
+            "kind": self.kind,
             "valid": self.valid,
             "format": self.format,
             "model": self.model,
+            "method": self.method,
+            "training_type": self.training_type,
             "encoding": self.encoding,
+            "data_scan": self.data_scan,
             "bytes": self.bytes,
             "examples": self.examples,
             "valid_examples": self.valid_examples,
@@ -59,5 +79,7 @@ class ValidationReport:
             "images": self.images,
             "over_limit": self.over_limit,
             "duplicates": self.duplicates,
+            "overlap": {"examples": self.overlapping_examples, "rate": self.overlap_rate},
+            "length_histogram": self.lengths.to_dict(),
             "estimate": self.estimate.to_dict(),
         }

@@ -3,13 +3,24 @@
 Chat fine-tuning: `{"messages": [...]}` with optional `tools` / `functions`. Preference (DPO)
 fine-tuning: `{"input": {"messages": [...]}, "preferred_output": [...],
 "non_preferred_output": [...]}` where outputs hold assistant (and tool) messages.
-Rules return findings as (code, message) pairs; codes are listed in issues.py.
+Rules return findings (code, message, where); codes are listed in issues.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+__all__ = [
+    "CHAT",
+    "PREFERENCE",
+    "Finding",
+    "Findings",
+    "Message",
+    "check_example",
+    "detect_format",
+]
 
 CHAT = "chat"
 PREFERENCE = "preference"
@@ -21,8 +32,16 @@ PREFERENCE_KEYS = frozenset({"input", "preferred_output", "non_preferred_output"
 MESSAGE_KEYS = frozenset({"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call"})
 OUTPUT_KEYS = ("preferred_output", "non_preferred_output")
 
-Finding = tuple[str, str]
 Message = Mapping[str, object]
+
+
+class Finding(NamedTuple):
+    """A rule's finding in one example; `message_index` and `kind` as in issues.Issue."""
+
+    code: str
+    message: str
+    message_index: int | None = None
+    kind: str | None = None
 
 
 @dataclass(slots=True)
@@ -32,11 +51,15 @@ class Findings:
     errors: list[Finding] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
 
-    def error(self, code: str, message: str) -> None:
-        self.errors.append((code, message))
+    def error(
+        self, code: str, message: str, message_index: int | None = None, kind: str | None = None
+    ) -> None:
+        self.errors.append(Finding(code, message, message_index, kind))
 
-    def warn(self, code: str, message: str) -> None:
-        self.warnings.append((code, message))
+    def warn(
+        self, code: str, message: str, message_index: int | None = None, kind: str | None = None
+    ) -> None:
+        self.warnings.append(Finding(code, message, message_index, kind))
 
 
 def detect_format(example: Mapping[str, object]) -> str:
@@ -207,7 +230,7 @@ def _part_kind(part: object, role: object) -> str | None:
         return None
     kind = part.get("type")
     if kind == "text" and isinstance(part.get("text"), str):
-        return kind
+        return "text"
     image = part.get("image_url")
     if (
         kind == "image_url"
@@ -215,7 +238,7 @@ def _part_kind(part: object, role: object) -> str | None:
         and isinstance(image, Mapping)
         and isinstance(image.get("url"), str)
     ):
-        return kind
+        return "image_url"
     return None
 
 

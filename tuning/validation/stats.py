@@ -7,8 +7,12 @@ interpolation between order statistics, as numpy.percentile's default) on any fi
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+
+__all__ = ["Estimate", "Histogram", "LengthBins", "Summary", "default_epochs"]
 
 # The OpenAI cookbook's default-epochs heuristic for chat fine-tuning data.
 TARGET_EPOCHS = 3
@@ -114,3 +118,38 @@ class Estimate:
 
     def to_dict(self) -> dict[str, float | int | None]:
         return asdict(self)
+
+
+# Example lengths run from a few tokens to the context limit: bins of equal width on a log scale
+# (three to a doubling) show both ends. A bin [edges[i], edges[i+1]) counts counts[i] examples.
+BINS_PER_DOUBLING = 3
+
+
+@dataclass(frozen=True)
+class LengthBins:
+    """Example lengths in tokens, binned for the histogram. The last edge passes both the
+    longest example and the context limit, and one edge is the limit plus one, so the bins
+    from there on hold exactly the examples over the limit."""
+
+    edges: list[int]
+    counts: list[int]
+
+    @classmethod
+    def compute(cls, lengths: Sequence[Histogram], context_limit: int) -> LengthBins:
+        """Bins of the lengths in all of `lengths` (valid examples, and counted invalid ones)."""
+        longest = max((max(histogram.counts, default=0) for histogram in lengths), default=0)
+        top = max(context_limit, longest) + 1
+        edges = [1]
+        step = 0
+        while edges[-1] <= top:
+            step += 1
+            edges.append(max(edges[-1] + 1, round(2 ** (step / BINS_PER_DOUBLING))))
+        edges = sorted({*edges, context_limit + 1})  # a bin starts right above the limit
+        counts = [0] * (len(edges) - 1)
+        for histogram in lengths:
+            for value, count in histogram.counts.items():
+                counts[min(max(bisect_right(edges, value) - 1, 0), len(counts) - 1)] += count
+        return cls(edges, counts)
+
+    def to_dict(self) -> dict[str, list[int]]:
+        return {"edges": self.edges, "counts": self.counts}

@@ -1,0 +1,56 @@
+"""Special tokens in the text of an example: the service rejects them, hours into a job.
+
+The set comes from the model's tiktoken encoding (`special_tokens_set`: `<|endoftext|>` and
+`<|endofprompt|>` in o200k_base, plus the three fill-in-the-middle tokens in cl100k_base), plus
+the chat markup tokens that wrap every message of the chat format (`<|im_start|>`,
+`<|im_end|>`, `<|im_sep|>`), which the public encodings do not list. Counting is unaffected:
+tokens are counted with encode_ordinary, which reads such text as ordinary text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import tiktoken
+
+from tuning.validation.rules import Findings, Message
+from tuning.validation.texts import message_strings
+
+__all__ = ["CHAT_MARKUP_TOKENS", "SpecialTokens"]
+
+CHAT_MARKUP_TOKENS = frozenset({"<|im_start|>", "<|im_end|>", "<|im_sep|>"})
+
+
+class SpecialTokens:
+    """Finds the special tokens of one encoding in examples."""
+
+    def __init__(self, encoding: tiktoken.Encoding) -> None:
+        self.tokens = frozenset(encoding.special_tokens_set) | CHAT_MARKUP_TOKENS
+        alternatives = sorted(self.tokens, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, alternatives)))
+        # Every token holds a character JSON writers leave as it is (`|`): a raw line holds a
+        # token only if it holds that character, or its \u escape (searched without the last hex
+        # digit, which may be either case). Two byte searches per line instead of a walk.
+        shared = set.intersection(*(set(token) for token in self.tokens)) - set("\"\\<>&'")
+        marker = min(shared) if shared else ""
+        escape = f"\\u{ord(marker):04x}"[:-1] if marker else ""
+        self._marker, self._escape = marker.encode(), escape.encode()
+
+    def may_occur(self, raw_line: bytes) -> bool:
+        """False when the raw JSON line certainly holds no special token (almost every line)."""
+        return self._marker in raw_line or self._escape in raw_line
+
+    def check(self, messages: Sequence[Message], findings: Findings) -> None:
+        """An error per message and token found, naming both (the token is not user data)."""
+        for index, message in enumerate(messages):
+            found = {
+                match.group() for text in message_strings(message) for match in self._pattern.finditer(text)
+            }
+            for token in sorted(found):
+                findings.error(
+                    "special_token",
+                    f"message {index} holds the special token {token}, which the service rejects",
+                    index,
+                    token,
+                )
