@@ -18,11 +18,21 @@ from tuning.tokenizers import get_encoding
 from tuning.validation.counting import ExampleCounts, TextReader
 from tuning.validation.fingerprints import split_digests
 from tuning.validation.rules import Finding, Findings, check_example, detect_format
-from tuning.validation.scanning import DataScan, DataScanner
+from tuning.validation.scanning import CHECKS, DataScan, DataScanner, TextGate
 from tuning.validation.special_tokens import SpecialTokens
 from tuning.validation.vision import check_images
 
-__all__ = ["CheckSettings", "LineOutcome", "LineTools", "check_batch", "check_line"]
+__all__ = [
+    "CheckSettings",
+    "LineOutcome",
+    "LineTools",
+    "PackedOutcome",
+    "check_batch",
+    "check_line",
+    "check_packed",
+    "line_tools",
+    "unpack",
+]
 
 
 @dataclass(frozen=True)
@@ -50,24 +60,57 @@ class LineOutcome(NamedTuple):
 
 @dataclass(frozen=True)
 class LineTools:
-    """The per-setting helpers, built once per process (loading an encoding takes a second)."""
+    """The per-setting helpers, built once per process (loading an encoding takes a second).
+
+    `gate` holds, in one RE2 set, the special tokens (pattern 0) and the data scan's patterns
+    (from 1, when the scan is on): one pass over all the text of an example says which closer
+    looks it needs, so the text is read once whatever the rules (one pass per example costs
+    less than one per string).
+    """
 
     settings: CheckSettings
     reader: TextReader
     special_tokens: SpecialTokens
     scanner: DataScanner | None
+    gate: TextGate
 
 
 @lru_cache(maxsize=4)
 def line_tools(settings: CheckSettings) -> LineTools:
     encoding = get_encoding(settings.encoding)
+    special_tokens = SpecialTokens(encoding)
     scanner = None if settings.data_scan == "off" else DataScanner(settings.data_scan)
-    return LineTools(settings, TextReader(encoding), SpecialTokens(encoding), scanner)
+    patterns = [special_tokens.pattern, *(check.gate for check in CHECKS if scanner is not None)]
+    return LineTools(settings, TextReader(encoding), special_tokens, scanner, TextGate(patterns))
 
 
 def check_batch(settings: CheckSettings, lines: list[tuple[int, bytes]]) -> list[LineOutcome]:
     tools = line_tools(settings)
     return [check_line(number, raw, tools) for number, raw in lines]
+
+
+# A LineOutcome as plain tuples: named tuples pickle ten times slower, and a worker process sends
+# one outcome per line back to the main process.
+PackedOutcome = tuple[
+    int, str | None, list[Finding], list[Finding], tuple[int, ...] | None, tuple[int, int] | None
+]
+
+
+def check_packed(settings: CheckSettings, lines: list[tuple[int, bytes]]) -> list[PackedOutcome]:
+    """check_batch for a worker process: the outcomes packed for the trip back."""
+    return [
+        (o.line, o.format, o.errors, o.warnings, None if o.counts is None else tuple(o.counts), o.fingerprint)
+        for o in check_batch(settings, lines)
+    ]
+
+
+def unpack(packed: list[PackedOutcome]) -> list[LineOutcome]:
+    return [
+        LineOutcome(
+            line, fmt, errors, warnings, None if counts is None else ExampleCounts(*counts), fingerprint
+        )
+        for line, fmt, errors, warnings, counts, fingerprint in packed
+    ]
 
 
 def check_line(number: int, raw: bytes, tools: LineTools) -> LineOutcome:
@@ -88,9 +131,10 @@ def check_line(number: int, raw: bytes, tools: LineTools) -> LineOutcome:
         )
     if counts.images:
         check_images(messages, settings.supports_images, settings.model, findings)
-    if tools.special_tokens.may_occur(raw):
+    found = tools.gate.matches(b"\n".join([string.encode() for string in text.strings]))
+    if found and found[0] == 0:
         tools.special_tokens.check(messages, findings)
-    if tools.scanner is not None and tools.scanner.gate("\n".join(text.strings).encode()):
+    if found and found[-1] > 0 and tools.scanner is not None:
         tools.scanner.check(messages, findings)
     if findings.errors:  # advice on an unusable example is noise next to its errors
         return LineOutcome(number, fmt, findings.errors, [], counts, None)

@@ -5,9 +5,11 @@ are what use both cores. They are forked, so they inherit the loaded encoding at
 forking a process that runs other threads can deadlock the child, and the other start methods
 re-import the caller's main module (in a Functions host, the host's worker), so a threaded
 process uses threads instead: tiktoken releases the GIL while it encodes, so they overlap the
-encoding only (a modest gain, but a safe one). A pool only pays off on large inputs, so it starts once
-`parallel_after_bytes` have gone through inline; results are yielded in input order, with a
-bounded number of batches in flight (bounded memory).
+encoding only (a modest gain, but a safe one). Forked workers and threads also share this
+process's hash key, which the fingerprints rely on (fingerprints.py). A pool only pays off on
+large inputs, so it starts once `parallel_after_bytes` have gone through inline (which also
+builds the per-process tools the forked workers then inherit); results are yielded in input
+order, with a bounded number of batches in flight (bounded memory).
 """
 
 from __future__ import annotations
@@ -19,13 +21,21 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 
-from tuning.validation.checking import CheckSettings, LineOutcome, check_batch
+from tuning.validation.checking import (
+    CheckSettings,
+    LineOutcome,
+    PackedOutcome,
+    check_batch,
+    check_packed,
+    unpack,
+)
 from tuning.validation.lines import Batch
 
 __all__ = ["PARALLEL_AFTER_BYTES", "check_batches", "default_workers"]
 
 PARALLEL_AFTER_BYTES = 1 << 20
-BATCHES_IN_FLIGHT_PER_WORKER = 2
+# Enough queued that a worker finishing early finds work while the main process waits in order.
+BATCHES_IN_FLIGHT_PER_WORKER = 4
 
 
 def default_workers() -> int:
@@ -46,7 +56,7 @@ def check_batches(
 ) -> Iterator[tuple[Batch, list[LineOutcome]]]:
     """(batch, outcomes) for every batch, in order."""
     pool: Executor | None = None
-    pending: deque[tuple[Batch, Future[list[LineOutcome]]]] = deque()
+    pending: deque[tuple[Batch, Future[list[PackedOutcome]]]] = deque()
     inline_bytes = 0
     try:
         for batch in batches:
@@ -56,13 +66,13 @@ def check_batches(
                 inline_bytes += batch.size
                 yield batch, check_batch(settings, batch.lines)
                 continue
-            pending.append((batch, pool.submit(check_batch, settings, batch.lines)))
+            pending.append((batch, pool.submit(check_packed, settings, batch.lines)))
             while len(pending) >= workers * BATCHES_IN_FLIGHT_PER_WORKER:
                 done, future = pending.popleft()
-                yield done, future.result()
+                yield done, unpack(future.result())
         while pending:
             done, future = pending.popleft()
-            yield done, future.result()
+            yield done, unpack(future.result())
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

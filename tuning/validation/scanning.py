@@ -16,8 +16,8 @@ A finding names the message and the kind of secret or datum, never the matched t
 
 Speed: almost no text holds any of these, so one pass of an RE2 set (linear-time automata,
 hundreds of megabytes a second) over all the text of an example decides whether anything needs
-a closer look; only then do the checks whose patterns matched run in Python's regex engine,
-string by string.
+a closer look (checking.py runs it, with the special tokens in the same set); only then do the
+checks whose patterns matched run in Python's regex engine, string by string.
 RE2 lacks look-arounds, so the gate drops them from detect-secrets' patterns (matching more, never
 less); our own patterns use only ASCII classes, with the same meaning in both engines.
 """
@@ -65,6 +65,7 @@ __all__ = [
     "SECRET_DETECTORS",
     "DataScan",
     "DataScanner",
+    "TextGate",
     "TextPattern",
     "luhn_valid",
 ]
@@ -217,24 +218,31 @@ CHECKS = (
 )
 
 
+class TextGate:
+    """A set of RE2 patterns matched in one pass over UTF-8 text: which of them occur."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self._set = re2.Set.SearchSet()
+        for pattern in patterns:
+            self._set.Add(pattern.encode())
+        self._set.Compile()
+
+    def matches(self, data: bytes) -> list[int]:
+        """The indexes of the patterns found in `data`, in order."""
+        return sorted(self._set.Match(data) or ())
+
+
 class DataScanner:
     """Scans the text of examples; `mode` decides whether findings are warnings or errors."""
 
     def __init__(self, mode: DataScan) -> None:
         self.mode = mode
-        self._gate = re2.Set.SearchSet()
-        for check in CHECKS:
-            self._gate.Add(check.gate.encode())
-        self._gate.Compile()
-
-    def gate(self, data: bytes) -> bool:
-        """False when the UTF-8 text `data` certainly holds nothing the checks look for."""
-        return bool(self._gate.Match(data))
+        self._gate = TextGate([check.gate for check in CHECKS])
 
     def kinds(self, text: str) -> list[tuple[str, str]]:
         """(code, kind) of everything found in `text`; never the matched text itself. Only the
         checks whose gate pattern matched run."""
-        checks = [CHECKS[index] for index in sorted(self._gate.Match(text.encode()) or ())]
+        checks = [CHECKS[index] for index in self._gate.matches(text.encode())]
         return list(dict.fromkeys((check.code, check.kind) for check in checks if check.confirm(text)))
 
     def check(self, messages: Sequence[Message], findings: Findings) -> None:

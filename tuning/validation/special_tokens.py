@@ -28,18 +28,8 @@ class SpecialTokens:
     def __init__(self, encoding: tiktoken.Encoding) -> None:
         self.tokens = frozenset(encoding.special_tokens_set) | CHAT_MARKUP_TOKENS
         alternatives = sorted(self.tokens, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, alternatives)))
-        # Every token holds a character JSON writers leave as it is (`|`): a raw line holds a
-        # token only if it holds that character, or its \u escape (searched without the last hex
-        # digit, which may be either case). Two byte searches per line instead of a walk.
-        shared = set.intersection(*(set(token) for token in self.tokens)) - set("\"\\<>&'")
-        marker = min(shared) if shared else ""
-        escape = f"\\u{ord(marker):04x}"[:-1] if marker else ""
-        self._marker, self._escape = marker.encode(), escape.encode()
-
-    def may_occur(self, raw_line: bytes) -> bool:
-        """False when the raw JSON line certainly holds no special token (almost every line)."""
-        return self._marker in raw_line or self._escape in raw_line
+        self.pattern = "|".join(map(re.escape, alternatives))
+        self._pattern = re.compile(self.pattern)
 
     def check(self, messages: Sequence[Message], findings: Findings) -> None:
         """An error per message and token found, naming both (the token is not user data)."""
