@@ -22,11 +22,13 @@ from tuning.validation.scanning import (
     OWN_PATTERNS,
     SECRET_DETECTORS,
     DataScanner,
+    TextGate,
     TextPattern,
     luhn_valid,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+GATE = TextGate([check.gate for check in CHECKS])
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0"
     ".dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
@@ -151,14 +153,12 @@ def test_luhn_accepts_test_card_numbers(number: str) -> None:
 def test_the_gate_lets_through_everything_a_check_confirms(own: TextPattern, data: st.DataObject) -> None:
     """RE2 sees a superset of what the Python checks confirm: a match the gate misses would be
     a secret the scan misses."""
-    scanner = DataScanner("warn")
     check = next(check for check in CHECKS if check.gate == f"(?:{own.pattern})")
     text = data.draw(st.from_regex(own.pattern, fullmatch=True))
     if check.confirm(text):
-        assert scanner.gate(text.encode())
+        assert CHECKS.index(check) in GATE.matches(text.encode())
 
 
 @pytest.mark.parametrize(("text", "code", "kind"), SAMPLES, ids=[kind for _, _, kind in SAMPLES])
 def test_the_gate_lets_every_sample_through(text: str, code: str, kind: str) -> None:
-    scanner = DataScanner("warn")
-    assert scanner.gate(text.encode()) and (code, kind) in scanner.kinds(text)
+    assert GATE.matches(text.encode()) and (code, kind) in DataScanner("warn").kinds(text)

@@ -4,7 +4,9 @@ The set comes from the model's tiktoken encoding (`special_tokens_set`: `<|endof
 `<|endofprompt|>` in o200k_base, plus the three fill-in-the-middle tokens in cl100k_base), plus
 the chat markup tokens that wrap every message of the chat format (`<|im_start|>`,
 `<|im_end|>`, `<|im_sep|>`), which the public encodings do not list. Counting is unaffected:
-tokens are counted with encode_ordinary, which reads such text as ordinary text.
+tokens are counted with encode_ordinary, which reads such text as ordinary text. `pattern` joins
+the checking's one RE2 pass over each example (checking.py), which sees decoded text, so JSON
+escapes (`\u003c|endoftext|>`) hide nothing; `check` then names the tokens, message by message.
 """
 
 from __future__ import annotations
