@@ -19,11 +19,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The test command. pytest's exit 5 ("no tests collected") fails like any other non-zero exit.
-test: setup
+# The test command: lint, format and type checks first, then the suite. pytest's exit 5
+# ("no tests collected") fails like any other non-zero exit.
+test: lint
 	$(PY) -m pytest
 
-# Lint, format and type checks (pyproject.toml); part of `make test` once the tree is clean.
+# Lint, format and type checks (pyproject.toml).
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -27,7 +27,12 @@ __all__ = ["register", "run_step"]
 log = logging.getLogger("activities")
 
 
-def run_step(activity: Activity[Any, Any], step: Step, payload: Any) -> ActivityOutcome:
+def run_step(activity: Activity[Any, Any], step: Step, payload: Any) -> dict[str, Any]:
+    """The step's answer as the plain JSON of an ActivityOutcome (see tuning.payloads.Payload)."""
+    return _outcome(activity, step, payload).dump()
+
+
+def _outcome(activity: Activity[Any, Any], step: Step, payload: Any) -> ActivityOutcome:
     try:
         request = activity.input.model_validate(payload)
     except ValidationError as error:  # a caller bug, never worth retrying
@@ -50,7 +55,7 @@ def run_step(activity: Activity[Any, Any], step: Step, payload: Any) -> Activity
 def register(blueprint: df.Blueprint, activity: Activity[Any, Any], step: Step) -> None:
     """Register `step` as the activity named by its handle."""
 
-    def handler(payload: Any) -> ActivityOutcome:
+    def handler(payload: Any) -> dict[str, Any]:
         return run_step(activity, step, payload)
 
     handler.__name__ = handler.__qualname__ = activity.name

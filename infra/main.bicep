@@ -86,6 +86,16 @@ param dataScan string = 'warn'
 @description('Chat calls in flight while evaluating a model (FT_EVAL_CONCURRENCY).')
 param evalConcurrency int = 4
 
+@description('The reconciler\'s NCRONTAB schedule (FT_RECONCILE_SCHEDULE): it finishes runs that ended without a report or with a job still running.')
+param reconcileSchedule string = '0 */5 * * * *'
+
+@description('The quality gate\'s default baseline: an existing deployment of the base model (FT_EVAL_BASELINE_DEPLOYMENT). Empty: none.')
+param evalBaselineDeployment string = ''
+
+@allowed([ 'false', 'true' ])
+@description('Every run goes through the quality gate and cannot skip it (FT_REQUIRE_EVALUATION).')
+param requireEvaluation string = 'false'
+
 @description('Flex Consumption: most instances the app may scale out to (40 is the platform minimum for this setting).')
 param maximumInstanceCount int = 40
 
@@ -216,6 +226,9 @@ module functionApp 'modules/functionapp.bicep' = {
       FT_MAX_CAPACITY: string(maxDeploymentCapacity)
       FT_DATA_SCAN: dataScan
       FT_EVAL_CONCURRENCY: string(evalConcurrency)
+      FT_RECONCILE_SCHEDULE: reconcileSchedule
+      FT_EVAL_BASELINE_DEPLOYMENT: evalBaselineDeployment
+      FT_REQUIRE_EVALUATION: requireEvaluation
       // Where the deploy step PUTs the model deployment through ARM.
       AZURE_SUBSCRIPTION_ID: subscription().subscriptionId
       AZURE_RESOURCE_GROUP: openAiRgName

@@ -51,9 +51,7 @@ class LocalStack:
     def __init__(self, work_dir: Path, options: StackOptions | None = None) -> None:
         self.work_dir = work_dir
         self.options = options or StackOptions()
-        self.azurite: Service | None = None
-        self.emulator: Service | None = None
-        self.host: Service | None = None
+        self._services: dict[str, Service] = {}
         self.host_env: dict[str, str] = {}
         self.host_port = free_port()
 
@@ -61,9 +59,26 @@ class LocalStack:
     def uses_emulator(self) -> bool:
         return not os.environ.get("AZURE_OPENAI_ENDPOINT")
 
+    @property
+    def azurite(self) -> Service:
+        return self._service("azurite")
+
+    @property
+    def emulator(self) -> Service:
+        return self._service("emulator")
+
+    @property
+    def host(self) -> Service:
+        return self._service("host")
+
+    def _service(self, name: str) -> Service:
+        if name not in self._services:
+            raise RuntimeError(f"the local stack's {name} is not running")
+        return self._services[name]
+
     def start(self) -> LocalStack:
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        self.azurite = start_azurite(self.work_dir)
+        self._services["azurite"] = start_azurite(self.work_dir)
         if self.uses_emulator:
             self.start_emulator()
             self.deploy_baseline()
@@ -74,7 +89,6 @@ class LocalStack:
     def deploy_baseline(self) -> None:
         """The base model the quality gate compares against, deployed through ARM as an operator
         would (the pipeline never creates it: it is not the service's to manage)."""
-        assert self.emulator is not None
         arm = CognitiveServicesManagementClient(
             StaticTokenCredential(self.options.api_key), SUBSCRIPTION, base_url=self.emulator.url
         )
@@ -90,7 +104,7 @@ class LocalStack:
 
     def start_emulator(self) -> Service:
         o = self.options
-        self.emulator = start_emulator(
+        self._services["emulator"] = start_emulator(
             self.work_dir,
             api_key=o.api_key,
             job_seconds=o.job_seconds,
@@ -101,7 +115,7 @@ class LocalStack:
 
     def start_host(self) -> Service:
         """Start (or restart: same port, same state) the dev host on the repository's app."""
-        self.host = start_devhost(
+        self._services["host"] = start_devhost(
             self.work_dir,
             REPO,
             env=self.host_env,
@@ -141,9 +155,9 @@ class LocalStack:
         return {**env, **o.app_settings}
 
     def stop(self) -> None:
-        for service in (self.host, self.emulator, self.azurite):
-            if service is not None:
-                service.stop()
+        for name in ("host", "emulator", "azurite"):
+            if name in self._services:
+                self._services[name].stop()
 
     # -- talking to the running stack -------------------------------------------------------
 

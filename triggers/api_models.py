@@ -110,6 +110,7 @@ class RunView(BaseModel):
     job: dict[str, Any] | None
     progress: dict[str, Any] | None
     cancel: str | None = None
+    evaluation: dict[str, int] | None = Field(default=None, description="quality gate progress: done, total")
     updated: str | None
     created: str | None
     last_updated: str | None

@@ -64,13 +64,13 @@ def parse_body(req: func.HttpRequest, schema: type[B], required: bool = True) ->
     if not raw and not required:
         return schema()
     if len(raw) > MAX_JSON_BODY:
-        raise Problem(413, f"a JSON body is at most {MAX_JSON_BODY // 1024} KB")
+        raise Problem(413, f"a JSON body is at most {MAX_JSON_BODY // 1024} KB", code="body_too_large")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise Problem(400, "the body must be a JSON object") from None
+        raise Problem(400, "the body must be a JSON object", code="invalid_request") from None
     except RecursionError:
-        raise Problem(400, "the body is nested too deeply") from None
+        raise Problem(400, "the body is nested too deeply", code="invalid_request") from None
     try:
         return schema.model_validate(data)
     except ValidationError as error:
@@ -106,7 +106,7 @@ def route_run(req: func.HttpRequest) -> str:
 async def existing_run(client: df.DurableOrchestrationClient, run: str) -> df.DurableOrchestrationStatus:
     status = await current_status(client, instance_id(run))
     if status is None:
-        raise Problem(404, f"no run {run!r}")
+        raise Problem(404, f"no run {run!r}", code="run_not_found")
     return status
 
 
@@ -322,6 +322,7 @@ async def validate_http(req: func.HttpRequest) -> func.HttpResponse:
                 413,
                 f"an inline dataset is at most {MAX_INLINE_DATASET // (1024 * 1024)} MB; "
                 "upload it to the container and validate the blob instead",
+                code="body_too_large",
             )
         report = await asyncio.to_thread(_validate, io.BytesIO(raw), "request body", model)
     elif content_type in ("application/json", ""):
@@ -334,7 +335,9 @@ async def validate_http(req: func.HttpRequest) -> func.HttpResponse:
         report = await asyncio.to_thread(_validate_blob, body.blob, body.model or model)
     else:
         raise Problem(
-            415, f'send application/json ({{"blob": ...}}) or application/jsonl, not {content_type}'
+            415,
+            f'send application/json ({{"blob": ...}}) or application/jsonl, not {content_type}',
+            code="unsupported_media_type",
         )
     return json_response(report.to_dict())
 

@@ -143,6 +143,12 @@ def openapi_document(base_url: str | None) -> dict[str, Any]:
             "/runs/{run}/resume": _run_action(
                 "Resume the training job", JobControlRequest, False, "not training"
             ),
+            "/runs/{run}/rollback": _run_action(
+                "Put back the model the run's promotion replaced",
+                RollbackRequest,
+                False,
+                "nothing to roll back",
+            ),
             "/validate": {
                 "post": {
                     "summary": "Validate a blob, or a JSONL body of up to 16 MB, without starting anything",

@@ -7,7 +7,7 @@ from typing import Any
 
 import azure.functions as func
 
-from tuning.failures import PipelineError
+from tuning.failures import CODES, PipelineError
 
 __all__ = ["Problem", "json_response", "problem_for"]
 
@@ -27,7 +27,12 @@ STATUS_OF_CODE = {"missing_file": 422, "missing_training_file": 422}
 
 
 class Problem(Exception):
-    def __init__(self, status: int, detail: str, code: str | None = None, **extra: Any) -> None:
+    """A 4xx answer; `code` is one of tuning.failures.CODES, so API answers and run failures share
+    one vocabulary (and one README table)."""
+
+    def __init__(self, status: int, detail: str, *, code: str, **extra: Any) -> None:
+        if code not in CODES:
+            raise ValueError(f"unknown failure code {code!r}: add it to tuning.failures.CODES")
         super().__init__(detail)
         self.status = status
         self.detail = detail
@@ -40,7 +45,7 @@ class Problem(Exception):
             "title": TITLES.get(self.status, "Error"),
             "status": self.status,
             "detail": self.detail,
-            **({"code": self.code} if self.code else {}),
+            "code": self.code,
             **self.extra,
         }
         return func.HttpResponse(

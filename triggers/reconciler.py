@@ -26,7 +26,7 @@ from orchestrators.cleanup import CLEANUP, CleanupRequest, cleanup_instance_id
 from orchestrators.pipeline import PIPELINE
 from triggers.runs import INSTANCE_PREFIX, is_active
 from tuning.clients import Clients, shared_clients
-from tuning.fine_tuning import active_runs
+from tuning.fine_tuning import recent_run_jobs
 from tuning.paths import report_folder
 
 __all__ = ["Abandoned", "blueprint", "find_abandoned", "reconcile"]
@@ -112,9 +112,10 @@ async def find_abandoned(
             report = f"{report_folder(instance[len(INSTANCE_PREFIX) :], attempt)}report.json"
             if not await asyncio.to_thread(clients.store.exists, report):
                 found[(instance, attempt)] = "the run ended without writing its report"
-    jobs = await asyncio.to_thread(active_runs, clients.openai)
+    since = (datetime.now(UTC) - RECHECK_COMPLETED).timestamp()
+    jobs = await asyncio.to_thread(recent_run_jobs, clients.openai, since)
     deployments = await asyncio.to_thread(clients.deployments.managed)
-    keys = [(key, f"fine-tuning job {job} is still running") for job, key in jobs.items()]
+    keys = [(job.run_key, f"fine-tuning job {job.id} is still running") for job in jobs if not job.finished]
     keys += [
         (d.run_key, f"evaluation deployment {d.name} is still deployed")
         for d in deployments
@@ -124,6 +125,12 @@ async def find_abandoned(
         instance, _, attempt = key.partition("/")
         if running.get(instance) != attempt:
             found.setdefault((instance, attempt), f"{what} but its run attempt is not running")
+    for job in jobs:  # a run purged after its job finished: no history, and no report either
+        instance, _, attempt = job.run_key.partition("/")
+        if job.finished and instance not in statuses and (instance, attempt) not in found:
+            report = f"{report_folder(instance[len(INSTANCE_PREFIX) :], attempt)}report.json"
+            if not await asyncio.to_thread(clients.store.exists, report):
+                found[(instance, attempt)] = f"its run ended without a report (fine-tuning job {job.id})"
     return [Abandoned(instance, attempt, reason) for (instance, attempt), reason in found.items()]
 
 

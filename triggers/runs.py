@@ -94,6 +94,7 @@ def describe(status: df.DurableOrchestrationStatus, base_url: str | None) -> dic
         "job": custom.get("job"),
         "progress": custom.get("progress"),
         "cancel": custom.get("cancel"),
+        "evaluation": custom.get("evaluation"),
         "updated": custom.get("updated"),
         "created": _iso(status.created_time),
         "last_updated": _iso(status.last_updated_time),

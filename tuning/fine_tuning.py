@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from openai import OpenAI
@@ -36,13 +37,14 @@ from tuning.settings import ApiStyle
 __all__ = [
     "RUN_KEY",
     "UPLOADS_API_THRESHOLD",
-    "active_runs",
+    "RunJob",
     "control_job",
     "file_status",
     "find_upload",
     "job_status",
     "jobs_of_run",
     "list_checkpoints",
+    "recent_run_jobs",
     "result_csv",
     "submit_job",
     "upload_dataset",
@@ -130,13 +132,24 @@ def jobs_of_run(client: OpenAI, run_key: str, style: ApiStyle) -> list[str]:
     ]
 
 
-def active_runs(client: OpenAI) -> dict[str, str]:
-    """Job id -> run key of every unfinished job this service started (for the reconciler)."""
-    return {
-        job.id: (job.metadata or {})[RUN_KEY]
-        for job in client.fine_tuning.jobs.list(limit=100)
-        if RUN_KEY in (job.metadata or {}) and job.status not in JOB_FINISHED
-    }
+@dataclass(frozen=True)
+class RunJob:
+    id: str
+    run_key: str
+    finished: bool
+
+
+def recent_run_jobs(client: OpenAI, since: float) -> list[RunJob]:
+    """The jobs this service started since a Unix time, newest first (for the reconciler). The
+    list is newest first, so the scan stops at the first older job."""
+    found = []
+    for job in client.fine_tuning.jobs.list(limit=100):
+        if job.created_at < since:
+            break
+        key = (job.metadata or {}).get(RUN_KEY)
+        if key:
+            found.append(RunJob(id=job.id, run_key=key, finished=job.status in JOB_FINISHED))
+    return found
 
 
 def submit_job(client: OpenAI, style: ApiStyle, submit: SubmitInput) -> JobSubmitted:

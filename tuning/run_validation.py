@@ -1,49 +1,49 @@
 """Validating a run's datasets: the pinned versions, through the validator, into report blobs.
 
 All files of a run are validated in one step, training first, because the validator checks the
-validation and evaluation files against the training file (leakage). Each file's full report is
-a blob beside the run report; the orchestration keeps only a summary.
+validation and eval files against the training file (leakage). Each file's full report and its
+length histogram are blobs beside the run report; the orchestration keeps only a summary.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from tuning.clients import Clients
+from tuning.failures import PipelineError
 from tuning.payloads import DatasetKind, LineIssue, ValidateInput, ValidationResult, ValidationSummary
-from tuning.validation import validate_stream
+from tuning.validation import DatasetSource, render_length_histogram, validate_files
 
 __all__ = ["SUMMARY_ERRORS", "summarize", "validate_datasets"]
 
 SUMMARY_ERRORS = 20  # errors kept in the orchestration and report.json; the full list is a blob
-KIND_ORDER = {"training": 0, "validation": 1, "eval": 2}
 
 
 def validate_datasets(clients: Clients, request: ValidateInput) -> ValidationResult:
     store = clients.store
+    sources = [DatasetSource(d.kind, d.path, partial(store.open_pinned, d)) for d in request.datasets]
+    try:
+        reports = validate_files(
+            sources,
+            model=request.model,
+            method=request.method,
+            training_type=request.training_type,
+            n_epochs=request.n_epochs,
+            data_scan=clients.settings.data_scan,
+            price_overrides=clients.settings.training_prices,
+        )
+    except ValueError as error:  # a model/method/training type the catalog does not offer
+        raise PipelineError("unsupported_combination", str(error)) from None
     summaries = []
-    for dataset in sorted(request.datasets, key=lambda d: KIND_ORDER[d.kind]):
-        with store.open_pinned(dataset) as stream:
-            report = validate_stream(
-                stream,
-                name=dataset.path,
-                model=request.model,
-                n_epochs=request.n_epochs,
-                price_overrides=clients.settings.training_prices,
-            )
+    for dataset, report in zip(request.datasets, reports, strict=True):
+        folder = request.report_folder
         document: dict[str, Any] = report.to_dict()
-        expected = "preference" if request.method == "dpo" else "chat"
-        if report.format not in (None, expected):
-            mismatch = {
-                "line": None,
-                "code": "method_mismatch",
-                "message": f"the file holds {report.format} data but the run's method is {request.method}",
-            }
-            document["errors"] = [mismatch, *document["errors"]]
-            document["error_counts"] = {**document["error_counts"], "method_mismatch": 1}
-            document["valid"] = False
-        blob = store.write_json(f"{request.report_folder}validation-{dataset.kind}.json", document)
-        summaries.append(summarize(document, dataset.kind, blob, None))
+        blob = store.write_json(f"{folder}validation-{dataset.kind}.json", document)
+        chart = store.write_text(
+            f"{folder}lengths-{dataset.kind}.svg", render_length_histogram(report), "image/svg+xml"
+        )
+        summaries.append(summarize(document, dataset.kind, blob, chart))
     return ValidationResult(files=summaries)
 
 

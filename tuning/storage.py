@@ -102,11 +102,14 @@ class DatasetStore:
         """The run folder's known files with their current versions."""
         prefix = run_folder(run)
         found = []
-        for blob in self.container.list_blobs(name_starts_with=prefix):
-            file_name = blob.name[len(prefix) :]
-            role = "options" if file_name == RUN_OPTIONS_FILE else DATASET_FILES.get(file_name)
-            if role:
-                found.append(RunFile(role=role, path=blob.name, etag=etag_of(blob.etag)))
+        try:
+            for blob in self.container.list_blobs(name_starts_with=prefix):
+                file_name = blob.name[len(prefix) :]
+                role = "options" if file_name == RUN_OPTIONS_FILE else DATASET_FILES.get(file_name)
+                if role:
+                    found.append(RunFile(role=role, path=blob.name, etag=etag_of(blob.etag)))
+        except ResourceNotFoundError:  # no container yet: nothing has been uploaded
+            return []
         return found
 
     def exists(self, path: str) -> bool:

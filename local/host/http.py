@@ -78,7 +78,7 @@ def _binding_data(request: web.Request, body: bytes) -> dict[str, Any]:
     if request.content_type == "application/json":
         try:
             parsed = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # a body binding expressions cannot use; the function decides
             parsed = None
         if isinstance(parsed, dict):
             data.update(parsed)

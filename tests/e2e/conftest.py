@@ -20,6 +20,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         poll_min_seconds=0.5,
         poll_max_seconds=2.0,
         function_key="e2e-function-key",
+        # one account for the whole suite: room for every run's model and evaluation deployments
+        emulator_args=("--max-fine-tuned-deployments", "200", "--max-deployments", "400"),
     )
     stack = LocalStack(tmp_path_factory.mktemp("e2e"), options)
     if not stack.uses_emulator:

@@ -31,7 +31,7 @@ def durable(stack: LocalStack, method: str, path: str) -> int:
         return error.code
 
 
-def wait_for(condition, timeout: float, what: str):  # type: ignore[no-untyped-def]
+def wait_for(condition, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -39,6 +39,16 @@ def wait_for(condition, timeout: float, what: str):  # type: ignore[no-untyped-d
             return value
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def paused_while_training(stack: LocalStack, run: str) -> dict:
+    """A run whose job is paused: it stays unfinished (billing, in Azure) until someone acts."""
+    stack.upload_run(run, {"training.jsonl": TRAINING})
+    stack.wait_for_run(run, timeout=120, until=lambda view: (view.get("progress") or {}).get("step"))
+    assert stack.api("POST", f"runs/{run}/pause", {})[0] == 202
+    return stack.wait_for_run(
+        run, timeout=60, until=lambda view: (view.get("job") or {}).get("status") == "paused"
+    )
 
 
 def report_blob(stack: LocalStack, run: str, attempt: str) -> dict | None:
@@ -51,9 +61,7 @@ def report_blob(stack: LocalStack, run: str, attempt: str) -> dict | None:
 def test_a_terminated_run_is_finished_by_the_reconciler(stack: LocalStack, emulator: EmulatorAdmin) -> None:
     """terminatePostUri stops the orchestration, not the Azure job: the reconciler cancels the job
     and writes the report the run never wrote."""
-    stack.upload_run("terminated", {"training.jsonl": TRAINING})
-    training = stack.wait_for_run("terminated", timeout=120, until=at_stage("training"))
-    attempt = training["attempt"]
+    attempt = paused_while_training(stack, "terminated")["attempt"]
     assert durable(stack, "POST", "instances/ft-terminated/terminate?reason=by-hand") == 202
     report = wait_for(lambda: report_blob(stack, "terminated", attempt), 120, "the reconciler's report")
     assert report["status"] == "cancelled" and report["errors"][0]["code"] == "run_terminated"
@@ -64,9 +72,7 @@ def test_a_terminated_run_is_finished_by_the_reconciler(stack: LocalStack, emula
 def test_a_purged_run_is_found_through_its_job_and_finished(
     stack: LocalStack, emulator: EmulatorAdmin
 ) -> None:
-    stack.upload_run("purged", {"training.jsonl": TRAINING})
-    training = stack.wait_for_run("purged", timeout=120, until=at_stage("training"))
-    attempt = training["attempt"]
+    attempt = paused_while_training(stack, "purged")["attempt"]
     assert durable(stack, "POST", "instances/ft-purged/terminate?reason=by-hand") == 202
     wait_for(
         lambda: stack.api("GET", "runs/purged")[1].get("runtime_status") == "Terminated", 30, "termination"

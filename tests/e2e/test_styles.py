@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.stack import LocalStack, StackOptions
-from tests.e2e.test_runs import TRAINING, VALIDATION, at_stage, jobs_of, report_of
+from tests.e2e.test_runs import TRAINING, VALIDATION, jobs_of, report_of
 from tests.support.emulator import EmulatorAdmin
 
 
@@ -23,6 +23,7 @@ def dated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         poll_max_seconds=2.0,
         function_key="e2e-dated-key",
         app_settings={"AZURE_OPENAI_API_STYLE": "dated"},
+        emulator_args=("--max-fine-tuned-deployments", "50"),
     )
     stack = LocalStack(tmp_path_factory.mktemp("e2e-dated"), options)
     if not stack.uses_emulator:
@@ -40,13 +41,18 @@ def test_a_full_run_on_the_dated_api_version_routes(dated: LocalStack) -> None:
     report = report_of(dated, run)
     assert report["smoke_test"]["answer"] and report["deployment"]["provisioning_state"] == "Succeeded"
     assert len(jobs_of(emulator, "dated")) == 1
-    assert "api-version=" in dated.emulator.log() and "/openai/v1/" not in dated.emulator.log()
+    log = dated.emulator.log()
+    assert "/openai/fine_tuning/jobs" in log and "/openai/v1/" not in log
 
 
 def test_a_global_training_run_sends_the_training_type(stack: LocalStack, emulator: EmulatorAdmin) -> None:
     stack.upload_run(
         "global",
-        {"run.json": b'{"training_type": "GlobalStandard"}', "training.jsonl": TRAINING, "validation.jsonl": VALIDATION},
+        {
+            "run.json": b'{"training_type": "GlobalStandard"}',
+            "training.jsonl": TRAINING,
+            "validation.jsonl": VALIDATION,
+        },
     )
     run = stack.wait_for_run("global", timeout=180)
     assert run["result"] == "succeeded", run
@@ -54,7 +60,9 @@ def test_a_global_training_run_sends_the_training_type(stack: LocalStack, emulat
     assert job["training_type"] == "GlobalStandard"
     report = report_of(stack, run)
     assert report["options"]["training_type"] == "GlobalStandard"
-    assert report["estimate"]["cost_usd"] < report["estimate"]["billed_tokens"] * 25 / 1e6  # Global is cheaper
+    assert (
+        report["estimate"]["cost_usd"] < report["estimate"]["billed_tokens"] * 25 / 1e6
+    )  # Global is cheaper
 
 
 def test_a_job_paused_and_resumed_through_the_api(stack: LocalStack, emulator: EmulatorAdmin) -> None:
@@ -70,7 +78,9 @@ def test_a_job_paused_and_resumed_through_the_api(stack: LocalStack, emulator: E
         assert stack.api("POST", "runs/pausable/resume", {})[0] == 202
         try:
             stack.wait_for_run(
-                "pausable", timeout=3, until=lambda run: (run.get("job") or {}).get("status") not in ("paused", "pausing")
+                "pausable",
+                timeout=3,
+                until=lambda run: (run.get("job") or {}).get("status") not in ("paused", "pausing"),
             )
             break
         except TimeoutError:
@@ -81,4 +91,3 @@ def test_a_job_paused_and_resumed_through_the_api(stack: LocalStack, emulator: E
     assert [c["action"] for c in controls][:1] == ["pause"] and "resume" in [c["action"] for c in controls]
     assert controls[0]["by"] == "e2e" and step is not None
     assert stack.api("POST", "runs/pausable/pause")[0] == 409  # not training any more
-

@@ -6,9 +6,9 @@ import io
 import re
 import xml.etree.ElementTree as ET
 
-import cmarkgfm  # type: ignore[import-untyped]  # ships no type information
+import cmarkgfm  # ships no type information
 import pytest
-from cmarkgfm.cmark import Options  # type: ignore[import-untyped]
+from cmarkgfm.cmark import Options
 
 from tests.evaluation.builders import MODELS, answers, eval_jsonl
 from tuning.evaluation import (

@@ -19,6 +19,9 @@ OPERATOR_SETTINGS = {
     "FT_MAX_CAPACITY": "1",
     "FT_DATA_SCAN": "warn",
     "FT_EVAL_CONCURRENCY": "4",
+    "FT_RECONCILE_SCHEDULE": "0 */5 * * * *",
+    "FT_EVAL_BASELINE_DEPLOYMENT": "",
+    "FT_REQUIRE_EVALUATION": "false",
 }
 
 
@@ -34,7 +37,8 @@ def default_of(file: BicepFile, value: Node) -> tuple[str, str]:
         value = arguments.named_children[0]
     param = file.symbols[text_of(value)]
     assert param.kind == "param" and param.value is not None
-    return param.name, string_value(param.value) or text_of(param.value)
+    literal = string_value(param.value)
+    return param.name, literal if literal is not None else text_of(param.value)
 
 
 def app_settings(main: BicepFile) -> dict[str | None, Node]:

@@ -36,7 +36,7 @@ def admin(pipeline_emulator: Service) -> EmulatorAdmin:
 @pytest.fixture
 def app_env(
     monkeypatch: pytest.MonkeyPatch, azurite: Service, pipeline_emulator: Service, admin: EmulatorAdmin
-) -> dict[str, str]:
+) -> Iterator[dict[str, str]]:
     """The app settings of a local run; each test gets its own container."""
     key = pipeline_emulator.extra["api_key"]
     env = {

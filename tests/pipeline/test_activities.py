@@ -49,7 +49,7 @@ VALIDATION = (SAMPLE / "validation.jsonl").read_bytes()
 
 
 def outcome(handle: Activity[Any, Any], request: Payload) -> dict[str, Any]:
-    return activity(handle.name)(request.dump())  # type: ignore[no-any-return]
+    return activity(handle.name)(request.dump())
 
 
 def result_of(handle: Activity[Any, Any], request: Payload) -> Any:
@@ -61,11 +61,11 @@ def result_of(handle: Activity[Any, Any], request: Payload) -> Any:
 def failure_of(handle: Activity[Any, Any], request: Payload) -> dict[str, Any]:
     answer = outcome(handle, request)
     assert answer["result"] is None, answer
-    return answer["failure"]  # type: ignore[no-any-return]
+    return answer["failure"]
 
 
 def resolve(run: str, **request: Any) -> RunPlan:
-    return result_of(  # type: ignore[no-any-return]
+    return result_of(
         handles.RESOLVE_RUN,
         ResolveInput(request=RunRequest(run=run, source="blob", **request), attempt=ATTEMPT),
     )

@@ -336,7 +336,12 @@ def test_a_candidate_better_than_the_baseline_is_promoted() -> None:
     _, result = run(fake)
     assert result.output["status"] == "succeeded"
     report = report_of(fake)
-    assert [s.name for s in report.stages][-4:] == ["choosing_model", "evaluating", "deploying", "smoke_testing"]
+    assert [s.name for s in report.stages][-4:] == [
+        "choosing_model",
+        "evaluating",
+        "deploying",
+        "smoke_testing",
+    ]
     evaluation = report.evaluation
     assert evaluation is not None and evaluation.decision.promote
     labels = {m.label for m in evaluation.models}

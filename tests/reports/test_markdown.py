@@ -33,7 +33,7 @@ def test_a_succeeded_report_shows_the_key_facts(succeeded: RunReport) -> None:
     assert "**Examples:** 1,200" in validation and "**Examples:** 120" in validation
     assert "**Estimated cost:** $25.93" in validation and "**Billed tokens:** 1,037,034" in validation
     assert "| total | 345,678 | 12 | 4,096 | 288.1 | 240 | 910 |" in validation
-    assert "Warnings by rule: duplicate\\_example (1)" in validation
+    assert "Warnings by rule: duplicate_example (1)" in validation
     assert "| training | a.jsonl | file-abc123 | no |" in section(markdown, "Uploaded files")
     assert "**Fine-tuned model:** gpt-4o-2024-08-06.ft-42" in section(markdown, "Fine-tuning job")
     metrics = section(markdown, "Metrics")
@@ -60,14 +60,14 @@ def test_a_failed_report_leads_with_the_errors(failed: RunReport) -> None:
     markdown = render_markdown(failed)
     assert markdown.splitlines()[0] == "# Run broken — ❌ failed"
     assert markdown.split("\n## ")[1].startswith("Errors")
-    assert "- **validating invalid\\_data:** training.jsonl has 16 errors" in section(markdown, "Errors")
+    assert "- **validating invalid_data:** training.jsonl has 16 errors" in section(markdown, "Errors")
     validation = section(markdown, "Validation")
     assert "❌ invalid" in validation and "**Estimated cost:** unknown" in validation
     assert (
-        "- too\\_many\\_tokens (15): lines 4, 17, 230 (and 12 more) — e.g. example has 70,000 tokens"
+        "- too_many_tokens (15): lines 4, 17, 230 (and 12 more) — e.g. example has 70,000 tokens"
         in validation
     )
-    assert "- no\\_assistant\\_message (1): lines 9 — e.g. no assistant message" in validation
+    assert "- no_assistant_message (1): lines 9 — e.g. no assistant message" in validation
     for absent in (
         "## Stages",
         "## Fine-tuning job",

@@ -1,0 +1,27 @@
+"""The README's tables are the documentation users read: they list every failure code, every
+validation rule and every setting the code knows."""
+
+from __future__ import annotations
+
+import re
+
+from local.processes import REPO
+from tuning.failures import CODES
+
+README = (REPO / "README.md").read_text()
+
+
+def table_codes(heading: str) -> set[str]:
+    section = README.split(heading, 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([a-z0-9_]+)` \|", section, re.M))
+
+
+def test_every_failure_code_is_in_the_failure_table() -> None:
+    assert table_codes("### Failure codes") == set(CODES)
+
+
+def test_every_setting_the_app_reads_is_in_the_settings_table() -> None:
+    read = set(re.findall(r'\(env, "([A-Za-z_]+)"', (REPO / "tuning" / "settings.py").read_text()))
+    section = README.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([A-Za-z_]+)`", section))
+    assert read - {"WEBSITE_HOSTNAME"} <= documented
