@@ -54,7 +54,7 @@ class LineReader:
                 batch.skipped += 1
                 continue
             line = self._without_markers(number, raw, batch.notes)
-            if not line.strip():
+            if not line or line.isspace():
                 batch.notes.append(Issue(number, "blank_line", "blank line (skipped)"))
                 continue
             batch.lines.append((number, line))

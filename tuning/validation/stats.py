@@ -50,6 +50,11 @@ class Histogram:
         self.n += 1
         self.total += value
 
+    def add_all(self, values: Sequence[int]) -> None:
+        self.counts.update(values)
+        self.n += len(values)
+        self.total += sum(values)
+
     def summary(self) -> Summary:
         if not self.n:
             return Summary(0, None, None, None, None, None)

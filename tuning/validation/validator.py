@@ -23,6 +23,7 @@ from tuning.catalog import (
 )
 from tuning.tokenizers import get_encoding
 from tuning.validation.checking import CheckSettings, LineOutcome
+from tuning.validation.counting import ExampleCounts
 from tuning.validation.fingerprints import Fingerprints, TrainingIndex
 from tuning.validation.issues import Issue, IssueLog
 from tuning.validation.lines import Batch, LineReader
@@ -86,10 +87,17 @@ class _Tally:
             if note.code == "blank_line":
                 self.blank_lines += 1
             (self.errors if note.code == "line_too_long" else self.warnings).add(note)
-        for outcome in outcomes:
-            self._add(outcome)
+        counted = [counts for counts in map(self._add, outcomes) if counts is not None]
+        if counted:  # the valid examples' counts, added a batch at a time
+            total, assistant, messages, images = zip(*counted, strict=True)
+            self.total.add_all(total)
+            self.assistant.add_all(assistant)
+            self.messages.add_all(messages)
+            self.images += sum(images)
+            self.valid += len(counted)
 
-    def _add(self, outcome: LineOutcome) -> None:
+    def _add(self, outcome: LineOutcome) -> ExampleCounts | None:
+        """Records the outcome's issues and fingerprint; the counts of a valid example."""
         errors = outcome.errors
         counts = outcome.counts
         if outcome.format is not None:
@@ -103,15 +111,11 @@ class _Tally:
             self.over_limit += any(finding.code == "too_many_tokens" for finding in errors)
             if counts is not None:
                 self.rejected_lengths.add(counts.total)
-            return
+            return None
         for finding in outcome.warnings:
             self.warnings.add(Issue(outcome.line, *finding))
         self.fingerprints.add(outcome.line, *outcome.fingerprint)
-        self.valid += 1
-        self.images += counts.images
-        self.total.add(counts.total)
-        self.assistant.add(counts.assistant)
-        self.messages.add(counts.messages)
+        return counts
 
     def repeats(self) -> int:
         """Warns of duplicates and conflicting answers within the file; returns the duplicates."""
