@@ -45,9 +45,10 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "gpt-4o-2024-08-06"
-# Upload limit of a training file (how-to/fine-tuning, "file size": 512 MB).
+# Upload limit of a fine-tuning file (quotas-limits, "Max file size for Assistants & fine-tuning").
 DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
-# The service needs at least 10 examples (how-to/fine-tuning-vision, how-to/fine-tuning-troubleshoot).
+# The service needs at least 10 examples (how-to/fine-tuning-troubleshoot: "10 is the minimum";
+# how-to/fine-tuning-vision: "at least 10 examples").
 MIN_VALID_EXAMPLES = 10
 DatasetKind = Literal["training", "validation", "eval"]
 _FORMAT_OF_METHOD = {SUPERVISED: CHAT, DPO: PREFERENCE}
