@@ -107,8 +107,8 @@ EXCLUDED_DETECTORS = {
     "SoftlayerDetector": "keyword assignments of code, covered by the key-like-context check",
 }
 
-# Shannon entropy (bits per character, detect-secrets' measure over the base64 alphabet) above
-# which a 16+ character value after a key-like word reads as random: English words stay below.
+# Shannon entropy (bits per character, detect-secrets' measure over the base64 alphabet) from
+# which a value of 16+ characters, letters and digits, after a key-like word reads as random.
 KEY_VALUE_MIN_ENTROPY = 3.0
 _ENTROPY = Base64HighEntropyString(limit=KEY_VALUE_MIN_ENTROPY)
 _LOOKAROUND = re.compile(r"\(\?<?[=!](?:[^()\\]|\\.)*\)")
