@@ -50,7 +50,7 @@ from tuning.reports.model import ModelChoice
 
 __all__ = ["Candidate", "evaluate"]
 
-MAX_BATCH_ROUNDS = 1000  # a run stuck on throttling gives up rather than loop for ever
+MAX_REFUSALS = 8  # a call the service keeps refusing (a filtered prompt) is given up, not retried for ever
 
 
 @dataclass(frozen=True)
@@ -237,24 +237,33 @@ def ask_everything(
 def in_batches(
     run: RunState, activity: Activity[Any, Any], requests: list[Payload], size: int, progress: _Progress
 ) -> Steps:
-    """Run the requests `size` at a time; one the service could not answer yet goes back in the
-    queue behind a durable timer of the wait it asked for."""
-    queue = list(requests)
+    """Run the requests `size` at a time. One the service could not answer yet goes back in the
+    queue behind a durable timer of the wait it asked for; after MAX_REFUSALS it is given up (its
+    answer counts as empty) and the report says how many were."""
+    queue = [(request, 0) for request in requests]
     results: list[Any] = []
-    for _ in range(MAX_BATCH_ROUNDS):
-        if not queue:
-            return results
+    given_up = 0
+    while queue:
         batch, queue = queue[:size], queue[size:]
-        answers = yield from run.call_all(activity, batch)
-        waits = [a.retry_after or 1.0 for a in answers if not a.ok]
-        queue += [request for request, answer in zip(batch, answers, strict=True) if not answer.ok]
-        done = [a for a in answers if a.ok]
-        results += done
-        progress.done += len(done)
+        answers = yield from run.call_all(activity, [request for request, _ in batch])
+        waits = []
+        for (request, refusals), answer in zip(batch, answers, strict=True):
+            if answer.ok:
+                results.append(answer)
+            elif refusals + 1 < MAX_REFUSALS:
+                queue.append((request, refusals + 1))
+                waits.append(answer.retry_after or 1.0)
+            else:
+                given_up += 1
+        progress.done += len(batch) - len(waits)
         run.publish(evaluation={"done": progress.done, "total": progress.total})
         if waits:
             yield from run.sleep(min(max(waits), SHORT_WAIT_CAP_SECONDS))
-    raise PipelineError("evaluation_failed", f"{activity.name}: the service kept refusing; gave up")
+    if given_up:
+        run.report.warnings.append(
+            f"{activity.name}: {given_up} call(s) refused {MAX_REFUSALS} times; scored as empty"
+        )
+    return results
 
 
 def _usage(deployment: str, purpose: Literal["answers", "judge"], answers: Iterable[Any]) -> TokenUsage:

@@ -45,6 +45,7 @@ from tuning.payloads import (
     DeploymentStatus,
     FileRef,
     JobControl,
+    JobControlEvent,
     JobId,
     JobStatus,
     ReleaseInput,
@@ -55,6 +56,7 @@ from tuning.payloads import (
     SubmitInput,
     UploadInput,
     ValidateInput,
+    event_of,
 )
 from tuning.reports.model import (
     DeploymentRecord,
@@ -304,13 +306,12 @@ def train(run: RunState, job_id: str, plan: RunPlan) -> Steps:
 @run_step
 def pass_on(run: RunState, job_id: str, request: Any) -> Steps:
     """A pause or resume asked through the API: sent to Azure, recorded in the report."""
-    action = request.get("action") if isinstance(request, dict) else None
-    if action not in ("pause", "resume"):
+    control = event_of(JobControlEvent, request)
+    if control is None:
         return
-    by = request.get("by")
-    record = JobControlRecord(action=action, at=iso(run.context), by=short(str(by), 200) if by else None)
+    record = JobControlRecord(action=control.action, at=iso(run.context), by=control.by)
     try:
-        status = yield from run.call(CONTROL_JOB, JobControl(job_id=job_id, action=action))
+        status = yield from run.call(CONTROL_JOB, JobControl(job_id=job_id, action=control.action))
     except PipelineError as failure:
         if failure.code == "cancelled":
             raise
@@ -390,8 +391,8 @@ def deploy(run: RunState, plan: RunPlan, model: str) -> Steps:
 
 @run_step
 def smoke_test(run: RunState, plan: RunPlan) -> Steps:
-    """Azure answers DeploymentNotReady for a while after provisioning succeeds: ask again after
-    durable timers (not inside the activity)."""
+    """Azure refuses chat for a while after provisioning succeeds: ask again after durable timers
+    (not inside the activity), a bounded number of times."""
     request = SmokeInput(deployment=plan.options.deployment_name, messages=plan.options.smoke_test_messages)
     attempts = 0
 

@@ -35,7 +35,7 @@ JOB_CONTROL_EVENT = "job_control"  # {"action": "pause" | "resume", "by"?: str}
 
 FILE_POLLS = 60  # uploads are processed in seconds to minutes
 DEPLOYMENT_POLLS = 120  # provisioning takes minutes
-SMOKE_TEST_ATTEMPTS = 8  # DeploymentNotReady right after provisioning
+SMOKE_TEST_ATTEMPTS = 8  # a deployment refuses chat for a while after provisioning
 POLLS_PER_GENERATION = 25  # monitor history is reset (continue-as-new) after this many polls
 SHORT_WAIT_CAP_SECONDS = 60.0
 

@@ -23,7 +23,15 @@ import azure.durable_functions as df
 from orchestrators.policies import APPROVAL_EVENT, CANCEL_EVENT, JOB_CONTROL_EVENT, SERVICE_RETRY
 from tuning.failures import PipelineError, short
 from tuning.handles import Activity
-from tuning.payloads import ActivityOutcome, JobStatus, Payload, RunRequest
+from tuning.payloads import (
+    ActivityOutcome,
+    ApprovalEvent,
+    CancelEvent,
+    JobStatus,
+    Payload,
+    RunRequest,
+    event_of,
+)
 from tuning.reports.model import ApprovalRecord, ErrorRecord, JobRecord, RunReport, StageRecord
 
 __all__ = [
@@ -260,12 +268,14 @@ class RunState:
                 f"nobody approved the {gate} gate within {timeout_hours:g} hours (FT_APPROVAL_TIMEOUT_HOURS)",
             )
         expiry.cancel()
-        decision = approval.result if isinstance(approval.result, dict) else {}
+        decision = event_of(ApprovalEvent, approval.result) or ApprovalEvent(
+            approved=False, comment="malformed"
+        )
         record = ApprovalRecord(
             gate=gate,
-            approved=decision.get("approved") is True,
-            by=_text(decision.get("by")),
-            comment=_text(decision.get("comment")),
+            approved=decision.approved,
+            by=decision.by,
+            comment=decision.comment,
             at=iso(self.context),
         )
         self.report.approvals.append(record)
@@ -320,11 +330,6 @@ def _await(task: Any, what: str) -> Steps:
         raise PipelineError("service_unavailable", f"{what} kept failing: {short(str(error), 300)}") from None
 
 
-def _text(value: object) -> str | None:
-    return short(str(value), 500) if value is not None else None
-
-
 def _reason(event: Any) -> str:
-    if isinstance(event, dict) and event.get("reason"):
-        return f"cancelled on request: {short(str(event['reason']), 300)}"
-    return "cancelled on request"
+    cancel = event_of(CancelEvent, event)
+    return f"cancelled on request: {cancel.reason}" if cancel and cancel.reason else "cancelled on request"

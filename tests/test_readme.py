@@ -25,3 +25,14 @@ def test_every_setting_the_app_reads_is_in_the_settings_table() -> None:
     section = README.split("## Settings", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"`([A-Za-z_]+)`", section))
     assert read - {"WEBSITE_HOSTNAME"} <= documented
+
+
+def test_every_code_the_code_raises_is_in_the_vocabulary() -> None:
+    """A code missing from CODES would only fail when raised; find them all in the source instead."""
+    sources = [*REPO.glob("tuning/*.py"), *REPO.glob("orchestrators/*.py"), *REPO.glob("triggers/*.py")]
+    raised = set()
+    for source in sources:
+        text = source.read_text()
+        raised |= set(re.findall(r'PipelineError\(\s*"([a-z_]+)"', text))
+        raised |= set(re.findall(r'code="([a-z_]+)"', text))
+    assert raised and raised <= set(CODES), sorted(raised - set(CODES))

@@ -44,7 +44,7 @@ from tuning.clients import shared_clients
 from tuning.failures import PipelineError
 from tuning.options import describe_validation_error, merge_options, parse_options
 from tuning.paths import check_run_name, parse_incoming, run_folder
-from tuning.payloads import DeployInput, RunRequest
+from tuning.payloads import ApprovalEvent, CancelEvent, DeployInput, JobControlEvent, RunRequest
 from tuning.reports.model import RunReport
 from tuning.validation import ValidationReport, validate_stream
 
@@ -222,7 +222,7 @@ async def cancel_run(req: func.HttpRequest, client: df.DurableOrchestrationClien
         raise Problem(
             409, f"run {status.instance_id} has ended; there is nothing to cancel", code="run_ended"
         )
-    await client.raise_event(status.instance_id, CANCEL_EVENT, {"reason": body.reason})
+    await client.raise_event(status.instance_id, CANCEL_EVENT, CancelEvent(reason=body.reason).dump())
     return json_response({"id": status.instance_id, "cancel": "requested"}, status=202)
 
 
@@ -240,7 +240,7 @@ async def approve_run(req: func.HttpRequest, client: df.DurableOrchestrationClie
             f"run {status.instance_id} is not waiting for approval (stage: {stage or 'unknown'})",
             code="no_gate",
         )
-    await client.raise_event(status.instance_id, APPROVAL_EVENT, body.model_dump())
+    await client.raise_event(status.instance_id, APPROVAL_EVENT, ApprovalEvent(**body.model_dump()).dump())
     return json_response({"id": status.instance_id, "approved": body.approved}, status=202)
 
 
@@ -255,7 +255,8 @@ def _job_control(action: str) -> Handler:
                 f"training job can {action}",
                 code="not_training",
             )
-        await client.raise_event(status.instance_id, JOB_CONTROL_EVENT, {"action": action, "by": body.by})
+        event = JobControlEvent(action=action, by=body.by)
+        await client.raise_event(status.instance_id, JOB_CONTROL_EVENT, event.dump())
         return json_response({"id": status.instance_id, action: "requested"}, status=202)
 
     control.__name__ = control.__qualname__ = f"{action}_run"

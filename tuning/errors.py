@@ -44,7 +44,8 @@ def as_pipeline_error(error: BaseException) -> PipelineError | None:
 
 
 def service_error_code(error: openai.APIStatusError) -> str | None:
-    """Azure's or OpenAI's error code (`DeploymentNotReady`, `invalidPayload`...), if the body has one.
+    """Azure's or OpenAI's error code (`invalidPayload`, `rate_limit_exceeded`...), if the body has one,
+    for reports only: the pipeline decides by HTTP status, never by comparing codes.
     The SDK hands over the body's `error` object, or the whole body for other shapes."""
     body = error.body if isinstance(error.body, dict) else {}
     nested = body.get("error")

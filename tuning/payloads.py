@@ -22,7 +22,9 @@ from tuning.paths import check_run_name
 __all__ = [
     "ActivityOutcome",
     "Answered",
+    "ApprovalEvent",
     "AskInput",
+    "CancelEvent",
     "Checkpoint",
     "Checkpoints",
     "DatasetKind",
@@ -36,6 +38,7 @@ __all__ = [
     "GradeInput",
     "Graded",
     "JobControl",
+    "JobControlEvent",
     "JobId",
     "JobStatus",
     "JobSubmitted",
@@ -59,6 +62,7 @@ __all__ = [
     "ValidateInput",
     "ValidationResult",
     "ValidationSummary",
+    "event_of",
 ]
 
 DatasetKind = Literal["training", "validation", "eval"]
@@ -457,3 +461,33 @@ class Graded(Payload):
 
     report: EvaluationReport
     artifacts: dict[str, str]
+
+
+# -- external events: what the API raises, as the orchestration reads it ---------------------
+
+
+class CancelEvent(Payload):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ApprovalEvent(Payload):
+    approved: bool
+    by: str | None = Field(default=None, max_length=200)
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class JobControlEvent(Payload):
+    action: Literal["pause", "resume"]
+    by: str | None = Field(default=None, max_length=200)
+
+
+E = TypeVar("E", bound=Payload)
+
+
+def event_of(model: type[E], value: Any) -> E | None:
+    """An external event's payload as its model; None for one that does not fit (events can be
+    raised by hand through the Durable management API, so the orchestration checks them too)."""
+    try:
+        return model.model_validate(value)
+    except ValueError:
+        return None

@@ -13,9 +13,8 @@ from typing import Any
 import openai
 from openai import OpenAI
 
-from tuning.chat import NOT_SERVING_CODES
+from tuning.chat import NOT_SERVING_YET
 from tuning.clients import Clients
-from tuning.errors import service_error_code
 from tuning.evaluation import (
     JUDGE_RESPONSE_FORMAT,
     EvalExample,
@@ -171,10 +170,8 @@ def _chat(
         )
     except openai.RateLimitError as error:
         return _retry_after(error)
-    except (openai.NotFoundError, openai.BadRequestError) as error:
-        if isinstance(error, openai.NotFoundError) or service_error_code(error) in NOT_SERVING_CODES:
-            return DEFAULT_RETRY_AFTER
-        raise
+    except NOT_SERVING_YET:  # a fresh evaluation deployment; the orchestrator bounds the retries
+        return DEFAULT_RETRY_AFTER
     usage = completion.usage
     counts = {
         "prompt_tokens": usage.prompt_tokens if usage else 0,

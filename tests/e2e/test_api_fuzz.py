@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case
 
-from local.stack import LocalStack
+from local.stack import LocalStack, StackOptions
 
 FUZZ_EXAMPLES = int(os.environ.get("FT_FUZZ_EXAMPLES", "40"))
 
@@ -34,7 +36,19 @@ def problems_for_client_errors(
     return True
 
 
-def test_no_input_makes_the_api_fail(stack: LocalStack) -> None:
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A stack of its own: the fuzzer starts runs with whatever names it invents."""
+    stack = LocalStack(tmp_path_factory.mktemp("e2e-fuzz"), StackOptions(function_key="fuzz-key"))
+    if not stack.uses_emulator:
+        pytest.skip("AZURE_OPENAI_ENDPOINT is set: the end-to-end tests run against the local emulator only")
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+def test_no_input_makes_the_api_fail(fuzzed: LocalStack) -> None:
+    stack = fuzzed
     """schemathesis' pytest plugin does not run on this pytest, so the operations are driven here
     with hypothesis directly, each from its own strategy."""
     key = {"x-functions-key": stack.options.function_key}
