@@ -17,6 +17,8 @@ from pathlib import Path
 from local.processes import REPO
 from local.stack import LocalStack
 
+__all__ = ["main", "summarize"]
+
 DATASET_FILES = ("training.jsonl", "validation.jsonl", "eval.jsonl", "run.json")
 
 

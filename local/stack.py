@@ -28,6 +28,8 @@ from local.host.launch import start_devhost
 from local.processes import REPO, Service, free_port
 from tuning.credentials import StaticTokenCredential
 
+__all__ = ["LocalStack", "StackOptions"]
+
 CONTAINER = "fine-tuning"
 SUBSCRIPTION, RESOURCE_GROUP, ACCOUNT = "00000000-0000-0000-0000-000000000000", "local", "emulator"
 BASELINE_DEPLOYMENT, BASELINE_MODEL, BASELINE_VERSION = "gpt-4o", "gpt-4o", "2024-08-06"

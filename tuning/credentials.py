@@ -12,6 +12,8 @@ from typing import Any
 
 from azure.core.credentials import AccessToken
 
+__all__ = ["StaticTokenCredential"]
+
 
 class StaticTokenCredential:
     """An azure-core `TokenCredential` that always returns the same token."""

@@ -15,7 +15,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case
 
-from local.stack import LocalStack, StackOptions
+from local.stack import LocalStack
+from tests.e2e.conftest import running_stack
 
 FUZZ_EXAMPLES = int(os.environ.get("FT_FUZZ_EXAMPLES", "40"))
 
@@ -39,12 +40,8 @@ def problems_for_client_errors(
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """A stack of its own: the fuzzer starts runs with whatever names it invents."""
-    stack = LocalStack(tmp_path_factory.mktemp("e2e-fuzz"), StackOptions(function_key="fuzz-key"))
-    if not stack.uses_emulator:
-        pytest.skip("AZURE_OPENAI_ENDPOINT is set: the end-to-end tests run against the local emulator only")
-    stack.start()
-    yield stack
-    stack.stop()
+    with running_stack(tmp_path_factory.mktemp("e2e-fuzz"), "fuzz-key") as started:
+        yield started
 
 
 def test_no_input_makes_the_api_fail(fuzzed: LocalStack) -> None:

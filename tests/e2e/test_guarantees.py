@@ -5,13 +5,13 @@ file landing mid-run is never silently dropped, and every client mistake is a 4x
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 
 from local.processes import REPO
 from local.stack import LocalStack
 from tests.e2e.test_runs import TRAINING, VALIDATION, at_stage, jobs_of, report_of, uploads_named
+from tests.host.support import eventually
 from tests.support.emulator import EmulatorAdmin
 
 FINISHED = ("Completed", "Failed", "Terminated")
@@ -29,16 +29,6 @@ def durable(stack: LocalStack, method: str, path: str) -> int:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return error.code
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def paused_while_training(stack: LocalStack, run: str) -> dict:
@@ -63,7 +53,9 @@ def test_a_terminated_run_is_finished_by_the_reconciler(stack: LocalStack, emula
     and writes the report the run never wrote."""
     attempt = paused_while_training(stack, "terminated")["attempt"]
     assert durable(stack, "POST", "instances/ft-terminated/terminate?reason=by-hand") == 202
-    report = wait_for(lambda: report_blob(stack, "terminated", attempt), 120, "the reconciler's report")
+    report = eventually(
+        lambda: report_blob(stack, "terminated", attempt), stack.host, "the reconciler's report", 120
+    )
     assert report["status"] == "cancelled" and report["errors"][0]["code"] == "run_terminated"
     assert [job["status"] for job in jobs_of(emulator, "terminated")] == ["cancelled"]
     assert any(note.startswith("cancelled fine-tuning job") for note in report["cleanup"])
@@ -74,12 +66,16 @@ def test_a_purged_run_is_found_through_its_job_and_finished(
 ) -> None:
     attempt = paused_while_training(stack, "purged")["attempt"]
     assert durable(stack, "POST", "instances/ft-purged/terminate?reason=by-hand") == 202
-    wait_for(
-        lambda: stack.api("GET", "runs/purged")[1].get("runtime_status") == "Terminated", 30, "termination"
+    eventually(
+        lambda: stack.api("GET", "runs/purged")[1].get("runtime_status") == "Terminated",
+        stack.host,
+        "termination",
     )
     assert durable(stack, "DELETE", "instances/ft-purged") == 200
     assert stack.api("GET", "runs/purged")[0] == 404  # its history is gone
-    report = wait_for(lambda: report_blob(stack, "purged", attempt), 120, "the reconciler's report")
+    report = eventually(
+        lambda: report_blob(stack, "purged", attempt), stack.host, "the reconciler's report", 120
+    )
     assert report["status"] == "cancelled"
     assert [job["status"] for job in jobs_of(emulator, "purged")] == ["cancelled"]
 
@@ -91,10 +87,10 @@ def test_a_file_landing_mid_run_is_reported_and_a_new_attempt_picks_it_up(
     first = stack.wait_for_run("late", timeout=120, until=at_stage("training"))
     changed = TRAINING.rstrip() + b"\n" + TRAINING.splitlines(keepends=True)[0]
     stack.upload_run("late", {"training.jsonl": changed, "validation.jsonl": VALIDATION})
-    during = wait_for(
+    during = eventually(
         lambda: (view := stack.api("GET", "runs/late")[1]).get("late_files") and view,
-        30,
-        "late files in the status",
+        stack.host,
+        "late files",
     )
     assert set(during["late_files"]) == {"incoming/late/training.jsonl", "incoming/late/validation.jsonl"}
     ended = stack.wait_for_run("late", timeout=180)

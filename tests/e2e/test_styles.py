@@ -8,29 +8,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.stack import LocalStack, StackOptions
+from local.stack import LocalStack
+from tests.e2e.conftest import running_stack
 from tests.e2e.test_runs import TRAINING, VALIDATION, jobs_of, report_of
 from tests.support.emulator import EmulatorAdmin
 
 
 @pytest.fixture(scope="module")
 def dated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    options = StackOptions(
-        job_seconds=6.0,
-        deploy_seconds=1.0,
-        settle_seconds=1.0,
-        poll_min_seconds=0.5,
-        poll_max_seconds=2.0,
-        function_key="e2e-dated-key",
-        app_settings={"AZURE_OPENAI_API_STYLE": "dated"},
-        emulator_args=("--max-fine-tuned-deployments", "50"),
-    )
-    stack = LocalStack(tmp_path_factory.mktemp("e2e-dated"), options)
-    if not stack.uses_emulator:
-        pytest.skip("AZURE_OPENAI_ENDPOINT is set: the end-to-end tests run against the local emulator only")
-    stack.start()
-    yield stack
-    stack.stop()
+    settings = {"AZURE_OPENAI_API_STYLE": "dated"}
+    with running_stack(
+        tmp_path_factory.mktemp("e2e-dated"), "e2e-dated-key", app_settings=settings
+    ) as started:
+        yield started
 
 
 def test_a_full_run_on_the_dated_api_version_routes(dated: LocalStack) -> None:
