@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from orchestrators.policies import DEPLOYMENT_POLLS, SHORT_WAIT_CAP_SECONDS
-from orchestrators.run_state import RunState, Steps, run_step
+from orchestrators.run_state import RunState, Steps, poll, run_step
 from tuning.evaluation import EvaluationOptions, ModelInfo, TokenUsage, chat_calls
 from tuning.failures import PipelineError
 from tuning.handles import (
     ASK_MODEL,
+    COUNT_DEPLOYMENTS,
     DELETE_DEPLOYMENT,
     DEPLOY_MODEL,
     GET_DEPLOYMENT,
@@ -33,6 +34,7 @@ from tuning.handles import (
 from tuning.model_choice import best_checkpoint
 from tuning.paths import shortened_name
 from tuning.payloads import (
+    AccountRef,
     AskInput,
     DeployInput,
     DeploymentRef,
@@ -173,6 +175,19 @@ def _deployment_name(plan: RunPlan, attempt: str, label: str) -> str:
 @run_step
 def deploy_candidates(run: RunState, plan: RunPlan, candidates: list[Candidate]) -> Steps:
     """Temporary deployments, tagged `evaluation`, so a crash or a cancel never leaves them behind."""
+    room = yield from run.call(COUNT_DEPLOYMENTS, AccountRef())
+    needed = room.fine_tuned + len(candidates)
+    if needed > room.fine_tuned_limit:
+        raise PipelineError(
+            "evaluation_failed",
+            f"the account serves {room.fine_tuned} fine-tuned deployments and allows {room.fine_tuned_limit} "
+            f"(FT_MAX_FINE_TUNED_DEPLOYMENTS); evaluating {len(candidates)} candidates needs {needed}: "
+            "delete unused fine-tuned deployments, or evaluate fewer candidates",
+        )
+    run.report.warnings.append(
+        f"evaluation used {len(candidates)} of the account's {room.fine_tuned_limit - room.fine_tuned} free "
+        "fine-tuned deployment slots"
+    )
     sku = plan.options.evaluation_sku or plan.options.deployment_sku
     requests = [
         DeployInput(
@@ -181,9 +196,10 @@ def deploy_candidates(run: RunState, plan: RunPlan, candidates: list[Candidate])
         for c in candidates
     ]
     yield from run.call_all(DEPLOY_MODEL, requests)
-    interval = plan.options.poll_min_seconds
     pending = [c.deployment for c in candidates]
-    for _ in range(DEPLOYMENT_POLLS):
+
+    def ready() -> Steps:
+        nonlocal pending
         statuses = yield from run.call_all(GET_DEPLOYMENT, [DeploymentRef(name=name) for name in pending])
         broken = [s.name for s in statuses if not s.exists or s.provisioning_state in ("Failed", "Canceled")]
         if broken:
@@ -191,12 +207,14 @@ def deploy_candidates(run: RunState, plan: RunPlan, candidates: list[Candidate])
                 "evaluation_failed", f"evaluation deployment {', '.join(broken)} could not be provisioned"
             )
         pending = [s.name for s in statuses if s.provisioning_state != "Succeeded"]
-        if not pending:
-            return
-        yield from run.sleep(interval)
-        interval = min(interval * 2, SHORT_WAIT_CAP_SECONDS)
-    raise PipelineError(
-        "evaluation_failed", f"evaluation deployment {', '.join(pending)} was not ready in time"
+        return not pending, None
+
+    yield from poll(
+        run,
+        ready,
+        attempts=DEPLOYMENT_POLLS,
+        interval=plan.options.poll_min_seconds,
+        give_up=PipelineError("evaluation_failed", "the evaluation deployments were not ready in time"),
     )
 
 

@@ -5,7 +5,6 @@ and write the report.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,11 +15,9 @@ from orchestrators.monitor import MONITOR, MonitorInput, monitor_instance_id
 from orchestrators.policies import (
     DEPLOYMENT_POLLS,
     FILE_POLLS,
-    SHORT_WAIT_CAP_SECONDS,
     SMOKE_TEST_ATTEMPTS,
-    backoff,
 )
-from orchestrators.run_state import RunState, Steps, attempt_name, iso, orchestrator, run_step
+from orchestrators.run_state import RunState, Steps, attempt_name, iso, orchestrator, poll, run_step
 from tuning.failures import PipelineError, short
 from tuning.handles import (
     CONTROL_JOB,
@@ -201,26 +198,6 @@ def check_cost(cost: float | None, estimate: dict[str, Any], plan: RunPlan) -> N
             f"estimated training cost ${cost:.2f} ({estimate.get('billed_tokens')} billed tokens) "
             f"is above the ceiling of ${ceiling:.2f}",
         )
-
-
-@run_step
-def poll(
-    run: RunState,
-    check: Callable[[], Steps],
-    *,
-    attempts: int,
-    interval: float,
-    give_up: PipelineError,
-) -> Steps:
-    """Ask `check` until it answers done, with growing durable timers between the questions; a
-    check answers (done, value)."""
-    for _ in range(attempts):
-        done, value = yield from check()
-        if done:
-            return value
-        yield from run.sleep(interval)
-        interval = backoff(interval, SHORT_WAIT_CAP_SECONDS)
-    raise give_up
 
 
 @run_step

@@ -20,7 +20,14 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import azure.durable_functions as df
 
-from orchestrators.policies import APPROVAL_EVENT, CANCEL_EVENT, JOB_CONTROL_EVENT, SERVICE_RETRY
+from orchestrators.policies import (
+    APPROVAL_EVENT,
+    CANCEL_EVENT,
+    JOB_CONTROL_EVENT,
+    SERVICE_RETRY,
+    SHORT_WAIT_CAP_SECONDS,
+    backoff,
+)
 from tuning.failures import PipelineError, short
 from tuning.handles import Activity
 from tuning.payloads import (
@@ -333,3 +340,23 @@ def _await(task: Any, what: str) -> Steps:
 def _reason(event: Any) -> str:
     cancel = event_of(CancelEvent, event)
     return f"cancelled on request: {cancel.reason}" if cancel and cancel.reason else "cancelled on request"
+
+
+@run_step
+def poll(
+    run: RunState,
+    check: Callable[[], Steps],
+    *,
+    attempts: int,
+    interval: float,
+    give_up: PipelineError,
+) -> Steps:
+    """Ask `check` until it answers done, with growing durable timers between the questions; a
+    check answers (done, value)."""
+    for _ in range(attempts):
+        done, value = yield from check()
+        if done:
+            return value
+        yield from run.sleep(interval)
+        interval = backoff(interval, SHORT_WAIT_CAP_SECONDS)
+    raise give_up

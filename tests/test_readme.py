@@ -36,3 +36,9 @@ def test_every_code_the_code_raises_is_in_the_vocabulary() -> None:
         raised |= set(re.findall(r'PipelineError\(\s*"([a-z_]+)"', text))
         raised |= set(re.findall(r'code="([a-z_]+)"', text))
     assert raised and raised <= set(CODES), sorted(raised - set(CODES))
+
+
+def test_every_validation_rule_is_in_the_rule_table() -> None:
+    from tuning.validation.issues import ERROR_CODES, WARNING_CODES
+
+    assert table_codes("### Validation rules") == set(ERROR_CODES) | set(WARNING_CODES)

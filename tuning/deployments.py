@@ -37,6 +37,8 @@ TAG_REPLACES = "ft-replaced-model"
 # DeploymentProvisioningState values (ARM Microsoft.CognitiveServices 2025-09-01) in which a
 # deployment already serves, or will serve, the model it was given.
 ACTIVE_STATES = frozenset({"Accepted", "Creating", "Succeeded"})
+# How Azure names a fine-tuned model (`gpt-4o-2024-08-06.ft-<id>[-suffix]`) and its checkpoints.
+FINE_TUNED_MARK = ".ft-"
 # Azure's documented version for fine-tuned models ("Deploy a fine-tuned model": version "1").
 FINE_TUNED_MODEL_VERSION = "1"
 
@@ -120,6 +122,15 @@ class DeploymentTarget:
                 self.resource_group, self.account, name, polling=False, **self._call_options
             )
         return self.status(name)
+
+    def count(self) -> tuple[int, int]:
+        """Deployments of the account, and how many of them serve fine-tuned models (Azure's quota
+        counts those separately, and allows few)."""
+        models = [
+            d.properties.model.name if d.properties and d.properties.model else ""
+            for d in self.client.deployments.list(self.resource_group, self.account, **self._call_options)
+        ]
+        return len(models), sum(FINE_TUNED_MARK in (name or "") for name in models)
 
     def managed(self) -> list[DeploymentStatus]:
         """Every deployment of the account that carries this service's tags (for the reconciler)."""

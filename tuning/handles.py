@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from tuning.payloads import (
+    AccountRef,
     Answered,
     AskInput,
     Checkpoints,
     DeployInput,
+    DeploymentCount,
     DeploymentRef,
     DeploymentStatus,
     EvalPrepare,
@@ -50,6 +52,7 @@ __all__ = [
     "ALL",
     "ASK_MODEL",
     "CONTROL_JOB",
+    "COUNT_DEPLOYMENTS",
     "DELETE_DEPLOYMENT",
     "DEPLOY_MODEL",
     "GET_DEPLOYMENT",
@@ -93,6 +96,7 @@ LIST_CHECKPOINTS = Activity("list_checkpoints", JobId, Checkpoints)
 DEPLOY_MODEL = Activity("deploy_model", DeployInput, DeploymentStatus)
 GET_DEPLOYMENT = Activity("get_deployment", DeploymentRef, DeploymentStatus)
 DELETE_DEPLOYMENT = Activity("delete_deployment", DeploymentRef, DeploymentStatus)
+COUNT_DEPLOYMENTS = Activity("count_deployments", AccountRef, DeploymentCount)
 RELEASE_RESOURCES = Activity("release_resources", ReleaseInput, ReleaseResult)
 SMOKE_TEST = Activity("smoke_test", SmokeInput, SmokeResult)
 WRITE_REPORT = Activity("write_report", ReportInput, ReportArtifacts)
@@ -113,6 +117,7 @@ ALL: tuple[Activity[Payload, Payload], ...] = (
     DEPLOY_MODEL,
     GET_DEPLOYMENT,
     DELETE_DEPLOYMENT,
+    COUNT_DEPLOYMENTS,
     RELEASE_RESOURCES,
     SMOKE_TEST,
     WRITE_REPORT,

@@ -20,6 +20,7 @@ from tuning.options import ResolvedOptions
 from tuning.paths import check_run_name
 
 __all__ = [
+    "AccountRef",
     "ActivityOutcome",
     "Answered",
     "ApprovalEvent",
@@ -29,6 +30,7 @@ __all__ = [
     "Checkpoints",
     "DatasetKind",
     "DeployInput",
+    "DeploymentCount",
     "DeploymentRef",
     "DeploymentStatus",
     "EvalPrepare",
@@ -364,6 +366,16 @@ class DeploymentStatus(Payload):
     run_key: str | None = None
     role: str | None = None
     replaces: str | None = None
+
+
+class AccountRef(Payload):
+    """The configured Azure OpenAI account (the activity knows which from the settings)."""
+
+
+class DeploymentCount(Payload):
+    total: int
+    fine_tuned: int
+    fine_tuned_limit: int
 
 
 class SmokeInput(Payload):

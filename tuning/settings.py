@@ -100,6 +100,7 @@ class Settings:
     training_prices: Mapping[str, float]
     data_scan: DataScan
     eval_concurrency: int
+    max_fine_tuned_deployments: int
     eval_baseline_deployment: str | None
     require_evaluation: bool
     public_base_url: str | None
@@ -280,6 +281,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         training_prices=_prices(env),
         data_scan=_choice(env, "FT_DATA_SCAN", ("off", "warn", "error"), "warn"),  # type: ignore[arg-type]
         eval_concurrency=_whole(env, "FT_EVAL_CONCURRENCY", 4),
+        # Azure OpenAI quotas and limits: "Max fine-tuned model deployments: 5" per resource.
+        max_fine_tuned_deployments=_whole(env, "FT_MAX_FINE_TUNED_DEPLOYMENTS", 5),
         eval_baseline_deployment=_text(env, "FT_EVAL_BASELINE_DEPLOYMENT"),
         require_evaluation=_choice(env, "FT_REQUIRE_EVALUATION", ("false", "true"), "false") == "true",
         public_base_url=_base_url(env),

@@ -25,9 +25,11 @@ from tuning.fine_tuning import (
 from tuning.options import ResolvedOptions, RunOptions, merge_options, parse_options
 from tuning.paths import confined_blob_path, report_folder, run_folder
 from tuning.payloads import (
+    AccountRef,
     Checkpoints,
     DatasetKind,
     DeployInput,
+    DeploymentCount,
     DeploymentRef,
     DeploymentStatus,
     FileRef,
@@ -147,6 +149,13 @@ def delete_deployment(clients: Clients, request: DeploymentRef) -> DeploymentSta
     return clients.deployments.delete(request.name)
 
 
+def count_deployments(clients: Clients, request: AccountRef) -> DeploymentCount:
+    total, fine_tuned = clients.deployments.count()
+    return DeploymentCount(
+        total=total, fine_tuned=fine_tuned, fine_tuned_limit=clients.settings.max_fine_tuned_deployments
+    )
+
+
 def smoke_test(clients: Clients, request: SmokeInput) -> SmokeResult:
     return chat_smoke_test(clients.openai, request.deployment, request.messages)
 
@@ -202,6 +211,7 @@ STEPS: Mapping[handles.Activity[Any, Any], Step] = {
     handles.DEPLOY_MODEL: deploy_model,
     handles.GET_DEPLOYMENT: get_deployment,
     handles.DELETE_DEPLOYMENT: delete_deployment,
+    handles.COUNT_DEPLOYMENTS: count_deployments,
     handles.RELEASE_RESOURCES: release_resources,
     handles.SMOKE_TEST: smoke_test,
     handles.WRITE_REPORT: write_report,

@@ -104,3 +104,24 @@ def test_a_crash_during_evaluation_resumes_without_asking_twice(
     repeated = {key: count for key, count in asked.items() if count > 1}
     assert not repeated, f"asked more than once: {repeated}"
     assert evaluation_deployments(emulator, "gate-crash") == []
+
+
+def test_a_promotion_over_an_earlier_model_can_be_rolled_back(
+    stack: LocalStack, emulator: EmulatorAdmin
+) -> None:
+    shared = b'{"deployment": {"name": "ft-shared"}}'
+    for run in ("roll-a", "roll-b"):
+        stack.upload_run(run, {"run.json": shared, "training.jsonl": TRAINING})
+        assert stack.wait_for_run(run, timeout=180)["result"] == "succeeded"
+    first = report_of(stack, stack.wait_for_run("roll-a", timeout=5))
+    second = report_of(stack, stack.wait_for_run("roll-b", timeout=5))
+    assert (
+        second["deployment"]["replaced_model"]
+        == first["deployment"]["model"]
+        != second["deployment"]["model"]
+    )
+    assert stack.api("POST", "runs/roll-a/rollback")[1]["code"] == "nothing_to_roll_back"  # it created it
+    status, rolled = stack.api("POST", "runs/roll-b/rollback", {"by": "e2e"})
+    assert status == 202 and rolled["model"] == first["deployment"]["model"]
+    [deployment] = [d for d in emulator.state()["deployments"] if d["name"] == "ft-shared"]
+    assert deployment["model"] == first["deployment"]["model"]

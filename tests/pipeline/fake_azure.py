@@ -16,12 +16,14 @@ from tuning.failures import PipelineError
 from tuning.handles import Activity
 from tuning.options import RunOptions, merge_options
 from tuning.payloads import (
+    AccountRef,
     ActivityOutcome,
     Answered,
     AskInput,
     Checkpoint,
     Checkpoints,
     DeployInput,
+    DeploymentCount,
     DeploymentRef,
     DeploymentStatus,
     EvalPrepare,
@@ -87,6 +89,7 @@ class FakeAzure:
         candidate_quality: float = 1.0,
         throttled_answers: int = 0,
         examples: int = 6,
+        fine_tuned_limit: int = 5,
     ) -> None:
         self.settings = app_settings or settings()
         self.options = merge_options(self.settings, "demo", RunOptions.model_validate(options or {}))
@@ -104,6 +107,7 @@ class FakeAzure:
         self.reports: list[RunReport] = []
         self.candidate_quality = candidate_quality  # share of examples a candidate answers right
         self.throttled_answers = throttled_answers
+        self.fine_tuned_limit = fine_tuned_limit
         self.eval_set = EvalSet(
             source="incoming/demo/eval.jsonl",
             examples=tuple(
@@ -137,6 +141,7 @@ class FakeAzure:
             handles.DEPLOY_MODEL: self.deploy_model,
             handles.GET_DEPLOYMENT: self.get_deployment,
             handles.DELETE_DEPLOYMENT: self.delete_deployment,
+            handles.COUNT_DEPLOYMENTS: self.count_deployments,
             handles.RELEASE_RESOURCES: self.release_resources,
             handles.SMOKE_TEST: self.smoke_test,
             handles.WRITE_REPORT: self.write_report,
@@ -286,6 +291,10 @@ class FakeAzure:
             if self.deployment_polls <= 0:
                 self.deployment = self.deployment.model_copy(update={"provisioning_state": "Succeeded"})
         return self.deployment
+
+    def count_deployments(self, request: AccountRef) -> DeploymentCount:
+        live = [d for d in self.deployments_made if d.name not in self.deleted]
+        return DeploymentCount(total=len(live), fine_tuned=len(live), fine_tuned_limit=self.fine_tuned_limit)
 
     def delete_deployment(self, request: DeploymentRef) -> DeploymentStatus:
         self.deleted.append(request.name)

@@ -404,3 +404,12 @@ def test_the_deployment_gate_comes_after_the_evaluation() -> None:
     _, result = run(fake, [ScriptedEvent("approval", {"approved": True}, when=waiting)])
     assert result.output["status"] == "succeeded"
     assert seen and seen[0]["done"] == seen[0]["total"] == 18  # the person sees a finished evaluation
+
+
+def test_an_evaluation_with_no_room_for_its_deployments_fails_before_deploying_any() -> None:
+    fake = FakeAzure(options=GATE, fine_tuned_limit=1)
+    _, result = run(fake)
+    error = result.output["errors"][0]
+    assert (error["code"], result.output["status"]) == ("evaluation_failed", "failed")
+    assert "FT_MAX_FINE_TUNED_DEPLOYMENTS" in error["message"]
+    assert fake.deployments_made == []
