@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from collections import Counter
 
 from local.stack import LocalStack
@@ -50,7 +51,14 @@ UNRELATED = eval_set(
 
 
 def evaluation_deployments(emulator: EmulatorAdmin, run: str) -> list[str]:
-    return [d["name"] for d in emulator.state()["deployments"] if d["name"].startswith(f"ft-{run}-eval-")]
+    """The run's evaluation deployments still in the account, once ARM has finished deleting (a
+    delete is accepted at once and completes a moment later)."""
+    deadline = time.monotonic() + 15
+    while True:
+        left = [d["name"] for d in emulator.state()["deployments"] if d["name"].startswith(f"ft-{run}-eval-")]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.5)
 
 
 def test_a_candidate_that_learned_the_task_is_promoted(stack: LocalStack, emulator: EmulatorAdmin) -> None:
