@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 from openai import OpenAI
 
+from tuning.catalog import training_type_api_value
 from tuning.failures import PipelineError
 from tuning.payloads import (
     JOB_FINISHED,
@@ -167,7 +168,7 @@ def submit_job(client: OpenAI, style: ApiStyle, submit: SubmitInput) -> JobSubmi
             options.method: {"hyperparameters": dict(options.hyperparameters)},
         },
         # Azure's training tier is not in OpenAI's schema: sent as Azure documents it, in the body.
-        "extra_body": {"trainingType": options.training_type},
+        "extra_body": {"trainingType": training_type_api_value(options.training_type)},
     }
     if submit.validation_file:
         request["validation_file"] = submit.validation_file

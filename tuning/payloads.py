@@ -219,6 +219,9 @@ class ValidationSummary(Payload):
     estimate: dict[str, Any]
     report_blob: str
     chart_blob: str | None = None
+    overlap: dict[str, float | None] | None = Field(
+        default=None, description="examples of this file also in the training file, and their rate"
+    )
 
     @property
     def cost_usd(self) -> float | None:

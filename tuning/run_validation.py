@@ -67,4 +67,5 @@ def summarize(document: dict[str, Any], kind: DatasetKind, blob: str, chart: str
         estimate=document["estimate"],
         report_blob=blob,
         chart_blob=chart,
+        overlap=document.get("overlap"),
     )

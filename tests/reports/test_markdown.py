@@ -153,3 +153,12 @@ def test_user_and_service_text_never_renders_as_links_images_or_html(
         "img",
     }
     assert {tag for tag, _ in parser.tags} <= ours
+
+
+def test_leakage_into_the_validation_file_is_shown(succeeded: RunReport) -> None:
+    report = succeeded.model_copy(deep=True)
+    leaky = report.validation["validation"].model_copy(update={"overlap": {"examples": 36, "rate": 0.3}})
+    report.validation["validation"] = leaky
+    validation = section(render_markdown(report), "Validation")
+    assert "**Also in the training file:** 36 examples (30.0%)" in validation
+    assert validation.count("Also in the training file") == 1  # the training file itself has none

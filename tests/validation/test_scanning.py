@@ -137,7 +137,8 @@ def test_error_mode_makes_them_errors_and_off_skips_the_scan() -> None:
 
 
 def test_every_detect_secrets_plugin_is_used_or_excluded_with_a_reason() -> None:
-    plugins = {cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()}
+    classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
+    plugins = {cls.__name__ for cls in classes}
     used = {type(detector).__name__ for detector in SECRET_DETECTORS}
     assert plugins == used | set(EXCLUDED_DETECTORS) and not used & set(EXCLUDED_DETECTORS)
 

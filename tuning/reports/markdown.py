@@ -182,6 +182,7 @@ def _validation_file(summary: ValidationSummary) -> list[str]:
             ("Estimated cost", f"${cost:,.2f}" if isinstance(cost, (int, float)) else "unknown"),
             ("Errors", summary.error_count),
             ("Warnings", summary.warning_count),
+            ("Also in the training file", _overlap(summary)),
         ]
     )
     columns = ("sum", "min", "max", "mean", "median", "p95")
@@ -201,6 +202,15 @@ def _validation_file(summary: ValidationSummary) -> list[str]:
         *(["", *_warning_lines(summary)] if summary.warnings_by_code else []),
         *(["", *chart] if chart else []),
     ]
+
+
+def _overlap(summary: ValidationSummary) -> str | None:
+    """Leakage: validation or eval examples the model also trains on (they then measure memory)."""
+    examples = (summary.overlap or {}).get("examples")
+    rate = (summary.overlap or {}).get("rate")
+    if examples is None or rate is None:
+        return None
+    return f"{int(examples):,} examples ({rate:.1%})"
 
 
 def _issue_lines(summary: ValidationSummary) -> list[str]:
