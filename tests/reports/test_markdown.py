@@ -160,5 +160,5 @@ def test_leakage_into_the_validation_file_is_shown(succeeded: RunReport) -> None
     leaky = report.validation["validation"].model_copy(update={"overlap": {"examples": 36, "rate": 0.3}})
     report.validation["validation"] = leaky
     validation = section(render_markdown(report), "Validation")
-    assert "**Also in the training file:** 36 examples (30.0%)" in validation
+    assert "**Also in the training file:** 36 examples \\(30.0%\\)" in validation
     assert validation.count("Also in the training file") == 1  # the training file itself has none
