@@ -113,6 +113,11 @@ def evaluate(run: RunState, plan: RunPlan, final: JobStatus) -> Steps:
             folder=folder,
         ),
     )
+    if graded.left_out:
+        run.report.warnings.append(
+            f"{graded.left_out} example(s) left out of the evaluation: an answer was lost to a crash "
+            "(a model is never asked the same example twice)"
+        )
     run.report.evaluation = graded.report
     run.report.artifacts.update(graded.artifacts)
     decision = graded.report.decision

@@ -428,12 +428,14 @@ class AskInput(Payload):
 
 class Answered(Payload):
     """`ok` False when the model could not answer yet (throttled, not serving): ask again after
-    `retry_after` seconds. `reused` when an earlier attempt of this activity already asked."""
+    `retry_after` seconds. `reused` when an earlier run of this step already asked and kept the
+    answer; `lost` when it asked and died before keeping it (never asked twice)."""
 
     label: str
     index: int
     ok: bool
     reused: bool = False
+    lost: bool = False
     retry_after: float | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -455,6 +457,7 @@ class Judged(Payload):
     index: int
     ok: bool
     reused: bool = False
+    lost: bool = False
     retry_after: float | None = None
     score: float | None = None
     prompt_tokens: int = 0
@@ -472,10 +475,12 @@ class GradeInput(Payload):
 
 
 class Graded(Payload):
-    """The evaluation as report.json keeps it, and where its blobs are."""
+    """The evaluation as report.json keeps it, where its blobs are, and how many examples were left
+    out because an answer or a judgement was lost to a crash."""
 
     report: EvaluationReport
     artifacts: dict[str, str]
+    left_out: int = 0
 
 
 # -- external events: what the API raises, as the orchestration reads it ---------------------

@@ -8,6 +8,7 @@ twice. Only small numbers travel through the orchestration.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -69,89 +70,143 @@ def prepare_eval_set(clients: Clients, request: EvalPrepare) -> PreparedEvalSet:
 def ask_model(clients: Clients, request: AskInput) -> Answered:
     store = clients.store
     path = f"{request.folder}answers/{request.label}/{request.index}.json"
-    kept = _read(store, path)
-    if kept is not None:
-        return Answered(label=request.label, index=request.index, ok=True, reused=True, **_usage(kept))
-    example = _example(store, request.examples_blob, request.index)
-    answer = _chat(clients.openai, request.deployment, example.chat_messages(), ANSWER_MAX_TOKENS, None)
-    if isinstance(answer, float):
-        return Answered(label=request.label, index=request.index, ok=False, retry_after=answer)
-    text, usage = answer
-    store.write_json(path, {"answer": text, **usage})
-    return Answered(label=request.label, index=request.index, ok=True, **usage)
+
+    def ask() -> dict[str, Any] | float:
+        example = _example(store, request.examples_blob, request.index)
+        answer = _chat(clients.openai, request.deployment, example.chat_messages(), ANSWER_MAX_TOKENS, None)
+        if isinstance(answer, float):
+            return answer
+        text, usage = answer
+        return {"answer": text, **usage}
+
+    outcome = _at_most_once(store, path, ask)
+    if isinstance(outcome, float):
+        return Answered(label=request.label, index=request.index, ok=False, retry_after=outcome)
+    document, fresh = outcome
+    return Answered(
+        label=request.label,
+        index=request.index,
+        ok=True,
+        reused=not fresh,
+        lost=document is None,
+        **_usage(document or {}),
+    )
 
 
 def judge_answer(clients: Clients, request: JudgeInput) -> Judged:
     store = clients.store
     path = f"{request.folder}judges/{request.grader}/{request.label}/{request.index}.json"
+
+    def ask() -> dict[str, Any] | float:
+        example = _example(store, request.examples_blob, request.index)
+        answered = _read(store, f"{request.folder}answers/{request.label}/{request.index}.json") or {}
+        messages = judge_messages(
+            list(example.prompt), example.reference, str(answered.get("answer", "")), request.rubric
+        )
+        reply = _chat(clients.openai, request.deployment, messages, JUDGE_MAX_TOKENS, JUDGE_RESPONSE_FORMAT)
+        if isinstance(reply, float):
+            return reply
+        text, usage = reply
+        try:
+            return {"score": parse_judge_reply(text), "reply": text, **usage}
+        except JudgeReplyError as error:
+            raise PipelineError("evaluation_failed", f"grader {request.grader}: {error}") from None
+
+    outcome = _at_most_once(store, path, ask)
+    if isinstance(outcome, float):
+        return Judged(
+            grader=request.grader, label=request.label, index=request.index, ok=False, retry_after=outcome
+        )
+    document, fresh = outcome
+    return Judged(
+        grader=request.grader,
+        label=request.label,
+        index=request.index,
+        ok=True,
+        reused=not fresh,
+        lost=document is None,
+        score=document["score"] if document else None,
+        **_usage(document or {}),
+    )
+
+
+def _at_most_once(
+    store: DatasetStore, path: str, ask: Callable[[], dict[str, Any] | float]
+) -> tuple[dict[str, Any] | None, bool] | float:
+    """Ask a model at most once per attempt and example, whatever crashes and retries happen.
+
+    The answer kept earlier is reused. Otherwise a claim blob is created first (create-only): a
+    claim without an answer means an earlier run of this step asked and then died before keeping
+    the answer, so it is not asked again: (None, False), "lost", and the grading leaves that
+    example out for every model. A refusal (throttled, not serving yet) gives the claim back and
+    answers the seconds to wait. Returns (document, asked now) or the wait.
+    """
     kept = _read(store, path)
     if kept is not None:
-        return Judged(
-            grader=request.grader,
-            label=request.label,
-            index=request.index,
-            ok=True,
-            reused=True,
-            score=kept["score"],
-            **_usage(kept),
-        )
-    example = _example(store, request.examples_blob, request.index)
-    answered = _read(store, f"{request.folder}answers/{request.label}/{request.index}.json") or {}
-    messages = judge_messages(
-        list(example.prompt), example.reference, str(answered.get("answer", "")), request.rubric
-    )
-    reply = _chat(clients.openai, request.deployment, messages, JUDGE_MAX_TOKENS, JUDGE_RESPONSE_FORMAT)
-    if isinstance(reply, float):
-        return Judged(
-            grader=request.grader, label=request.label, index=request.index, ok=False, retry_after=reply
-        )
-    text, usage = reply
-    try:
-        score = parse_judge_reply(text)
-    except JudgeReplyError as error:
-        raise PipelineError("evaluation_failed", f"grader {request.grader}: {error}") from None
-    store.write_json(path, {"score": score, "reply": text, **usage})
-    return Judged(
-        grader=request.grader, label=request.label, index=request.index, ok=True, score=score, **usage
-    )
+        return kept, False
+    claim = f"{path}.claim"
+    if not store.create_once(claim):
+        return None, False
+    answer = ask()
+    if isinstance(answer, float):
+        store.delete(claim)
+        return answer
+    store.write_json(path, answer)
+    return answer, True
 
 
 def grade_evaluation(clients: Clients, request: GradeInput) -> Graded:
-    """Score every kept answer, summarise, decide; evaluation.json and evaluation.svg beside the report."""
-    store = clients.store
-    eval_set = _eval_set(store, request.eval_set.blob)
-    count = len(eval_set.examples)
+    """Score every kept answer, summarise, decide; evaluation.json and evaluation.svg beside the report.
+
+    The comparison is paired, so an example is scored only where every model's answer (and every
+    judgement) was kept: one lost to a crash leaves that example out for all models alike.
+    """
+    store, folder = clients.store, request.folder
+    examples = _eval_set(store, request.eval_set.blob)
+    labels = [model.label for model in request.models]
+    indices = range(len(examples.examples))
     answers = {
-        model.label: [_answer(store, request.folder, model.label, index) for index in range(count)]
-        for model in request.models
+        label: [_read(store, f"{folder}answers/{label}/{i}.json") for i in indices] for label in labels
     }
-    judge_scores = {
+    judged = {
         judge.name: {
-            model.label: [
-                _score(store, request.folder, judge.name, model.label, index) for index in range(count)
-            ]
-            for model in request.models
+            label: [_read(store, f"{folder}judges/{judge.name}/{label}/{i}.json") for i in indices]
+            for label in labels
         }
         for judge in request.options.judges
     }
+    complete = [
+        i
+        for i in indices
+        if all(answers[label][i] for label in labels)
+        and all(by_label[label][i] for by_label in judged.values() for label in labels)
+    ]
+    if not complete:
+        raise PipelineError("evaluation_failed", "no example has an answer from every model")
     report = build_report(
         request.options,
-        eval_set,
+        examples.model_copy(update={"examples": tuple(examples.examples[i] for i in complete)}),
         is_validation_file=request.is_validation_file,
         models=request.models,
-        answers=answers,
-        judge_scores=judge_scores,
+        answers={label: [_field(answers[label][i], "answer") for i in complete] for label in labels},
+        judge_scores={
+            name: {label: [float(_field(by_label[label][i], "score")) for i in complete] for label in labels}
+            for name, by_label in judged.items()
+        },
         usage=request.usage,
     )
     artifacts = {
-        "evaluation.json": store.write_json(
-            f"{request.folder}evaluation.json", report.model_dump(mode="json")
-        ),
+        "evaluation.json": store.write_json(f"{folder}evaluation.json", report.model_dump(mode="json")),
         "evaluation.svg": store.write_text(
-            f"{request.folder}evaluation.svg", render_evaluation_svg(report), "image/svg+xml"
+            f"{folder}evaluation.svg", render_evaluation_svg(report), "image/svg+xml"
         ),
     }
-    return Graded(report=report, artifacts=artifacts)
+    return Graded(report=report, artifacts=artifacts, left_out=len(indices) - len(complete))
+
+
+def _field(document: dict[str, Any] | None, name: str) -> str:
+    assert document is not None  # only complete examples are read
+    return str(document[name])
 
 
 def _chat(
@@ -223,13 +278,3 @@ def _example(store: DatasetStore, blob: str, index: int) -> EvalExample:
     if not 0 <= index < len(examples):
         raise PipelineError("internal_error", f"example {index} is not in {blob} ({len(examples)} examples)")
     return examples[index]
-
-
-def _answer(store: DatasetStore, folder: str, label: str, index: int) -> str:
-    kept = _read(store, f"{folder}answers/{label}/{index}.json")
-    return str(kept["answer"]) if kept else ""
-
-
-def _score(store: DatasetStore, folder: str, grader: str, label: str, index: int) -> float:
-    kept = _read(store, f"{folder}judges/{grader}/{label}/{index}.json")
-    return float(kept["score"]) if kept else 0.0

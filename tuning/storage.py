@@ -184,6 +184,19 @@ class DatasetStore:
         """The blob's current version (for validating a blob on request, nothing pinned)."""
         return io.BufferedReader(_ChunkReader(self._download(path).chunks()), buffer_size=CHUNK)
 
+    def create_once(self, path: str) -> bool:
+        """Create an empty marker blob; False when it exists already (storage decides, atomically)."""
+        try:
+            self.container.upload_blob(confined_blob_path(path), b"", overwrite=False)
+        except ResourceExistsError:
+            return False
+        return True
+
+    def delete(self, path: str) -> None:
+        """Remove a blob this service wrote (never a dataset); an absent one is already gone."""
+        with suppress(ResourceNotFoundError):
+            self.container.delete_blob(confined_blob_path(path))
+
     def write_text(self, path: str, text: str, content_type: str) -> str:
         self.container.upload_blob(
             confined_blob_path(path),

@@ -493,3 +493,57 @@ def test_activity_inputs_are_checked_against_the_handle(clients: Clients) -> Non
     )
     blob = PinnedBlob(kind="training", path="incoming/a/training.jsonl", sha256="0" * 64, size=3, etag="0x1")
     assert PinnedBlob.model_validate(blob.dump()) == blob
+
+
+def test_an_example_is_asked_of_a_model_at_most_once(clients: Clients, admin: EmulatorAdmin) -> None:
+    """A step run again after a crash reuses a kept answer; after a crash between asking and
+    keeping, it does not ask again: the example is left out of the grading for every model."""
+    from azure.mgmt.cognitiveservices.models import Deployment, DeploymentModel, DeploymentProperties, Sku
+
+    from tuning.evaluation import EvaluationOptions, ModelInfo
+    from tuning.payloads import AskInput, EvalPrepare, GradeInput
+
+    target = clients.deployments
+    base = Deployment(
+        sku=Sku(name="GlobalStandard", capacity=1),
+        properties=DeploymentProperties(
+            model=DeploymentModel(format="OpenAI", name="gpt-4o", version="2024-08-06")
+        ),
+    )
+    target.client.deployments.begin_create_or_update(
+        target.resource_group, target.account, "baseline", base, enforce_https=False
+    ).result()
+    upload_run(
+        clients, "once", {"training.jsonl": TRAINING, "eval.jsonl": (SAMPLE / "eval.jsonl").read_bytes()}
+    )
+    plan = resolve("once")
+    eval_blob = plan.dataset("eval")
+    assert eval_blob is not None and plan.options.evaluation is not None
+    folder = f"{plan.report_folder}evaluation/"
+    prepared = result_of(
+        handles.PREPARE_EVAL_SET, EvalPrepare(dataset=eval_blob, max_examples=100, folder=folder)
+    )
+    ask = AskInput(
+        label="baseline", deployment="baseline", index=0, examples_blob=prepared.blob, folder=folder
+    )
+    first, again = result_of(handles.ASK_MODEL, ask), result_of(handles.ASK_MODEL, ask)
+    assert first.ok and not first.reused and again.reused and not again.lost
+    clients.store.create_once(f"{folder}answers/baseline/1.json.claim")  # asked, then the worker died
+    lost = result_of(handles.ASK_MODEL, ask.model_copy(update={"index": 1}))
+    assert lost.ok and lost.lost
+    assert sum(admin.chat_counts().values()) == 1  # one question reached the model, once
+    for index in range(2, prepared.examples):
+        result_of(handles.ASK_MODEL, ask.model_copy(update={"index": index}))
+    graded = result_of(
+        handles.GRADE_EVALUATION,
+        GradeInput(
+            options=EvaluationOptions(min_score=0.0),
+            eval_set=prepared,
+            source=eval_blob.path,
+            is_validation_file=False,
+            models=[ModelInfo(label="baseline", role="candidate", deployment="baseline")],
+            usage=[],
+            folder=folder,
+        ),
+    )
+    assert graded.left_out == 1 and graded.report.eval_set.examples == prepared.examples - 1
