@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import types
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,14 @@ import tiktoken
 # tiktoken_ext ships no type information; only its constructor table is used here.
 from tiktoken_ext import openai_public  # type: ignore[import-untyped]
 
-__all__ = ["ENCODINGS_DIR", "EncodingError", "available_encodings", "get_encoding", "shipped_hashes"]
+__all__ = [
+    "ENCODINGS_DIR",
+    "EncodingError",
+    "available_encodings",
+    "get_encoding",
+    "ordinary_token_counter",
+    "shipped_hashes",
+]
 
 ENCODINGS_DIR = Path(__file__).resolve().parent / "encodings"
 
@@ -93,3 +101,31 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     if constructor is None:
         raise EncodingError(f"unknown encoding {name!r}; available: {available_encodings()}")
     return tiktoken.Encoding(**_offline_parameters(name, constructor))
+
+
+def ordinary_token_counter(encoding: tiktoken.Encoding) -> Callable[[str], int]:
+    """A function equal to `len(encoding.encode_ordinary(text))` that builds no list of tokens.
+
+    Counting is most of validation time, and a Python int per token is a good part of it.
+    tiktoken's core can encode into a buffer instead, with `encode`, which given no allowed
+    special token reads special tokens as ordinary text, exactly as encode_ordinary does
+    (tiktoken documents encode_ordinary as `encode(text, disallowed_special=())`; the wrapper's
+    search for disallowed tokens is all that the empty set skips). Text the core refuses (lone
+    surrogates, which the wrapper repairs first) goes to encode_ordinary itself. A probe at
+    construction falls back to encode_ordinary should a tiktoken release change the buffer.
+    """
+    encode_to_buffer = encoding._core_bpe.encode_to_tiktoken_buffer
+    none_allowed: frozenset[str] = frozenset()
+
+    def listed(text: str) -> int:
+        return len(encoding.encode_ordinary(text))
+
+    def buffered(text: str) -> int:
+        try:
+            view = memoryview(encode_to_buffer(text, none_allowed))
+        except ValueError:  # UnicodeEncodeError included
+            return listed(text)
+        return view.nbytes // view.itemsize
+
+    probe = "a probe: <|endoftext|> 東京 🙂\n  "
+    return buffered if buffered(probe) == listed(probe) else listed

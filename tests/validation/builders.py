@@ -89,3 +89,58 @@ def random_chat(rng: random.Random) -> Example:
         messages.append(user)
         messages.append({"role": "assistant", "content": random_text(rng, 1, 60)})
     return {"messages": messages}
+
+
+def varied_line(rng: random.Random, index: int) -> object:
+    """One line of a file that exercises most rules: mostly valid chat, sometimes personal data,
+    a secret, a special token, a tool call, content parts, a name, empty content, a preference
+    example (mixed formats), invalid JSON, a blank line, or a copy of an earlier example with the
+    same or another answer."""
+    kind = rng.randrange(16)
+    if kind == 0:
+        return chat(("user", f"mail me at user{index}@example.com"), ("assistant", random_text(rng, 1, 9)))
+    if kind == 1:
+        return chat(("user", "my key is AKIAIOSFODNN7EXAMPLE"), ("assistant", "rotate it"))
+    if kind == 2:
+        return chat(("user", "stop at <|endoftext|>"), ("assistant", random_text(rng, 1, 9)))
+    if kind == 3:
+        return {
+            "messages": [
+                {"role": "user", "content": random_text(rng, 1, 9)},
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "c", "content": "42"},
+                {"role": "assistant", "content": "42."},
+            ]
+        }
+    if kind == 4:
+        parts = [{"type": "text", "text": random_text(rng, 1, 9)}, {"type": "text", "text": "more"}]
+        return {
+            "messages": [
+                {"role": "user", "content": parts, "name": "Zoë"},
+                {"role": "assistant", "content": "ok"},
+            ]
+        }
+    if kind == 5:
+        return chat(("user", "  "), ("assistant", random_text(rng, 1, 9)))
+    if kind == 6:
+        return preference(index)
+    if kind == 7:
+        return "{not json"
+    if kind == 8:
+        return b""
+    if kind == 9:
+        return simple(index % 7)  # repeats: duplicates
+    if kind == 10:
+        return chat(("user", f"question {index % 7}?"), ("assistant", f"another answer {index}"))
+    return random_chat(rng)
+
+
+def varied_file(seed: int, count: int) -> bytes:
+    """`count` lines of varied_line, after padding that keeps the file-level rules quiet."""
+    rng = random.Random(seed)
+    return with_padding(*(varied_line(rng, index) for index in range(count)))

@@ -16,12 +16,13 @@ from tests.validation.builders import (
     jsonl,
     preference,
     random_chat,
+    random_text,
     validate_bytes,
     with_padding,
 )
 from tests.validation.test_rules import TOOL_FLOW
 from tuning.catalog import resolve_model
-from tuning.tokenizers import get_encoding
+from tuning.tokenizers import get_encoding, ordinary_token_counter
 from tuning.validation.checking import CheckSettings, LineOutcome, check_line, line_tools
 from tuning.validation.counting import ExampleCounts
 
@@ -145,3 +146,22 @@ def test_names_count_one_extra_token() -> None:
     named = json.loads(json.dumps(unnamed))
     named["messages"][1]["name"] = "alice"
     assert _counts(named).total == _counts(unnamed).total + _tokens("alice") + 1
+
+
+@pytest.mark.parametrize("encoding_name", ["o200k_base", "cl100k_base"])
+def test_the_token_counter_counts_as_encode_ordinary(encoding_name: str) -> None:
+    """The list-free counter (tiktoken's core, into a buffer) against encode_ordinary itself, on
+    text the two paths could read differently: special tokens of both encodings and chat markup,
+    lone surrogates (which only the wrapper repairs), whitespace runs, scripts, nothing at all."""
+    encoding = get_encoding(encoding_name)
+    count = ordinary_token_counter(encoding)
+    rng = random.Random(5)
+    texts = [
+        "",
+        "<|endoftext|><|fim_prefix|>x<|fim_middle|><|fim_suffix|><|endofprompt|><|im_start|>",
+        "lone \ud800 surrogate and a pair \U0001f642",
+        "  \n\n\t  trailing spaces   \r\n",
+        *(random_text(rng, 1, 400) for _ in range(200)),
+    ]
+    assert [count(text) for text in texts] == [len(encoding.encode_ordinary(text)) for text in texts]
+    assert count.__name__ == "buffered"  # the fast path is in use, not the fallback

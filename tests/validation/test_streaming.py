@@ -10,7 +10,14 @@ from typing import BinaryIO, cast
 
 import pytest
 
-from tests.validation.builders import jsonl, random_chat, simple, validate_bytes, with_padding
+from tests.validation.builders import (
+    jsonl,
+    random_chat,
+    simple,
+    validate_bytes,
+    varied_file,
+    with_padding,
+)
 from tuning.validation import lines, parallel, validate_stream
 from tuning.validation.issues import MAX_LISTED_ISSUES
 
@@ -49,6 +56,27 @@ def test_reads_in_bounded_chunks_in_one_pass() -> None:
     stream = SizedReadsOnly(with_padding())
     report = validate_stream(cast(BinaryIO, stream), "blob", "gpt-4o", workers=1)
     assert report.valid and stream.sizes and max(stream.sizes) <= 1 << 20
+
+
+@pytest.mark.parametrize("read_bytes", [1, 2, 5, 64])
+def test_lines_are_the_same_whatever_the_read_size(read_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines that span reads, a BOM, CRLF, blank lines, a line over the limit and a last line
+    without a newline come out the same however the stream is cut."""
+    data = b'\xef\xbb\xbf{"a": 1}\r\n\n' + b"x" * 40 + b"\n \t\n" + b"y" * 9 + b'\n{"b": 2}'
+    monkeypatch.setattr(lines, "MAX_LINE_BYTES", 20)
+
+    def read() -> list[tuple[list[tuple[int, bytes]], list[tuple[int | None, str]], int]]:
+        reader = lines.LineReader(io.BytesIO(data), 1 << 20)
+        return [(b.lines, [(n.line, n.code) for n in b.notes], b.skipped) for b in reader.batches()]
+
+    monkeypatch.setattr(lines, "READ_BYTES", read_bytes)
+    assert read() == [
+        (
+            [(1, b'{"a": 1}'), (5, b"y" * 9), (6, b'{"b": 2}')],
+            [(1, "crlf"), (1, "bom"), (2, "blank_line"), (3, "line_too_long"), (4, "blank_line")],
+            1,
+        )
+    ]
 
 
 def test_issue_lists_are_bounded_but_counts_are_complete() -> None:
@@ -106,6 +134,24 @@ def test_parallel_path_reports_the_same_as_inline(
     ]
     assert report.to_dict() == inline.to_dict()
     assert inline.error_counts == {"messages_not_list": 1} and inline.duplicates == 1
+
+
+def test_workers_report_what_this_process_reports_on_varied_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every kind of outcome (errors, warnings, scan findings, special tokens, mixed formats,
+    repeats) crosses from the worker processes to the tally as it would inline."""
+    monkeypatch.setattr(lines, "BATCH_LINES", 64)
+    data = varied_file(seed=11, count=1200)
+    inline = validate_stream(io.BytesIO(data), "f", "gpt-4o", workers=1)
+    parallel_report = validate_stream(io.BytesIO(data), "f", "gpt-4o", workers=2, parallel_after_bytes=0)
+    assert parallel_report.to_dict() == inline.to_dict()
+    assert set(inline.error_counts) == {"invalid_json", "mixed_formats", "special_token"}
+    assert {
+        "possible_pii",
+        "possible_secret",
+        "empty_content",
+        "duplicate_example",
+        "conflicting_answers",
+    } <= set(inline.warning_counts)
 
 
 def test_report_shape() -> None:

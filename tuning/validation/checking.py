@@ -31,7 +31,6 @@ __all__ = [
     "check_line",
     "check_packed",
     "line_tools",
-    "unpack",
 ]
 
 
@@ -90,7 +89,8 @@ def check_batch(settings: CheckSettings, lines: list[tuple[int, bytes]]) -> list
 
 
 # A LineOutcome as plain tuples: named tuples pickle ten times slower, and a worker process sends
-# one outcome per line back to the main process.
+# one outcome per line back to the main process. A LineOutcome is a PackedOutcome too, so the
+# tally reads both alike, by position.
 PackedOutcome = tuple[
     int, str | None, list[Finding], list[Finding], tuple[int, ...] | None, tuple[int, int] | None
 ]
@@ -101,15 +101,6 @@ def check_packed(settings: CheckSettings, lines: list[tuple[int, bytes]]) -> lis
     return [
         (o.line, o.format, o.errors, o.warnings, None if o.counts is None else tuple(o.counts), o.fingerprint)
         for o in check_batch(settings, lines)
-    ]
-
-
-def unpack(packed: list[PackedOutcome]) -> list[LineOutcome]:
-    return [
-        LineOutcome(
-            line, fmt, errors, warnings, None if counts is None else ExampleCounts(*counts), fingerprint
-        )
-        for line, fmt, errors, warnings, counts, fingerprint in packed
     ]
 
 

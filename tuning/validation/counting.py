@@ -9,9 +9,10 @@ estimate is read as text-only). A preference (DPO) example is counted as one mes
 prompt, then both outputs; the lab had no DPO data, and this is the conservative reading for the
 per-example limit.
 
-Text is encoded with `encode_ordinary`, which tiktoken documents as equal to
-`encode(text, disallowed_special=())`: text such as "<|endoftext|>" is counted as ordinary
-text instead of raising (special_tokens.py reports it).
+Tokens are counted as `encode_ordinary` counts them (tiktoken documents it as equal to
+`encode(text, disallowed_special=())`), without building the list of tokens
+(tokenizers.ordinary_token_counter): text such as "<|endoftext|>" is counted as ordinary text
+instead of raising (special_tokens.py reports it).
 
 Every string is read once, and the facts about it (tokens, digest) are remembered for short
 strings: roles, names and system prompts repeat on nearly
@@ -27,6 +28,7 @@ from typing import Any, NamedTuple
 
 import tiktoken
 
+from tuning.tokenizers import ordinary_token_counter
 from tuning.validation.fingerprints import text_digest
 from tuning.validation.memo import remember_short_texts
 from tuning.validation.texts import message_strings
@@ -66,10 +68,10 @@ class TextReader:
     """Reads examples with one encoding."""
 
     def __init__(self, encoding: tiktoken.Encoding) -> None:
-        encode = encoding.encode_ordinary
+        count = ordinary_token_counter(encoding)
 
         def facts(text: str) -> TextFacts:
-            return len(encode(text)), text_digest(text)
+            return count(text), text_digest(text)
 
         self.text: Callable[[str], TextFacts] = remember_short_texts(facts)
 

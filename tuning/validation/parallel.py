@@ -7,27 +7,28 @@ re-import the caller's main module (in a Functions host, the host's worker), so 
 process uses threads instead: tiktoken releases the GIL while it encodes, so they overlap the
 encoding only (a modest gain, but a safe one). Forked workers and threads also share this
 process's hash key, which the fingerprints rely on (fingerprints.py). A pool only pays off on
-large inputs, so it starts once `parallel_after_bytes` have gone through inline (which also
-builds the per-process tools the forked workers then inherit); results are yielded in input
+large inputs, so it starts once the batches read pass `parallel_after_bytes`, the batch that
+passes it included (so both cores work from the first large batch on), after this process has
+built the per-process tools that forked workers then inherit; results are yielded in input
 order, with a bounded number of batches in flight (bounded memory).
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 
 from tuning.validation.checking import (
     CheckSettings,
-    LineOutcome,
     PackedOutcome,
     check_batch,
     check_packed,
-    unpack,
+    line_tools,
 )
 from tuning.validation.lines import Batch
 
@@ -44,7 +45,9 @@ def default_workers() -> int:
 
 def _executor(workers: int) -> Executor:
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=gc.freeze
+        )
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="validate")
 
 
@@ -53,26 +56,28 @@ def check_batches(
     batches: Iterable[Batch],
     workers: int,
     parallel_after_bytes: int = PARALLEL_AFTER_BYTES,
-) -> Iterator[tuple[Batch, list[LineOutcome]]]:
-    """(batch, outcomes) for every batch, in order."""
+) -> Iterator[tuple[Batch, Sequence[PackedOutcome]]]:
+    """(batch, outcomes) for every batch, in order: LineOutcomes when checked in this process,
+    their packed form when checked by a worker (read alike, see PackedOutcome)."""
     pool: Executor | None = None
     pending: deque[tuple[Batch, Future[list[PackedOutcome]]]] = deque()
-    inline_bytes = 0
+    read_bytes = 0
     try:
         for batch in batches:
-            if pool is None and workers > 1 and inline_bytes >= parallel_after_bytes:
+            read_bytes += batch.size
+            if pool is None and workers > 1 and read_bytes > parallel_after_bytes:
+                line_tools(settings)  # built before the fork, so every worker inherits them
                 pool = _executor(workers)
             if pool is None:
-                inline_bytes += batch.size
                 yield batch, check_batch(settings, batch.lines)
                 continue
             pending.append((batch, pool.submit(check_packed, settings, batch.lines)))
             while len(pending) >= workers * BATCHES_IN_FLIGHT_PER_WORKER:
                 done, future = pending.popleft()
-                yield done, unpack(future.result())
+                yield done, future.result()
         while pending:
             done, future = pending.popleft()
-            yield done, unpack(future.result())
+            yield done, future.result()
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

@@ -22,8 +22,7 @@ from tuning.catalog import (
     resolve_model,
 )
 from tuning.tokenizers import get_encoding
-from tuning.validation.checking import CheckSettings, LineOutcome
-from tuning.validation.counting import ExampleCounts
+from tuning.validation.checking import CheckSettings, PackedOutcome
 from tuning.validation.fingerprints import Fingerprints, TrainingIndex
 from tuning.validation.issues import Issue, IssueLog
 from tuning.validation.lines import Batch, LineReader
@@ -82,7 +81,7 @@ class _Tally:
     rejected_lengths: Histogram = field(default_factory=Histogram)  # counted, but with errors
     fingerprints: Fingerprints = field(default_factory=Fingerprints)
 
-    def add_batch(self, batch: Batch, outcomes: list[LineOutcome]) -> None:
+    def add_batch(self, batch: Batch, outcomes: Sequence[PackedOutcome]) -> None:
         self.examples += len(batch.lines) + batch.skipped
         for note in batch.notes:
             if note.code == "blank_line":
@@ -97,25 +96,26 @@ class _Tally:
             self.images += sum(images)
             self.valid += len(counted)
 
-    def _add(self, outcome: LineOutcome) -> ExampleCounts | None:
-        """Records the outcome's issues and fingerprint; the counts of a valid example."""
-        errors = outcome.errors
-        counts = outcome.counts
-        if outcome.format is not None:
-            self.format = self.format or outcome.format
-            if outcome.format != self.format:
-                mixed = Finding("mixed_formats", f"a {outcome.format} example in a {self.format} file")
-                errors = [*errors, mixed]
+    def _add(self, outcome: PackedOutcome) -> tuple[int, ...] | None:
+        """Records the outcome's issues and fingerprint; the counts of a valid example. Reads
+        the outcome by position: a LineOutcome (inline) and its packed form (from a worker
+        process, not unpacked again) are the same tuple."""
+        line, fmt, errors, warnings, counts, fingerprint = outcome
+        if fmt is not None:
+            self.format = self.format or fmt
+            if fmt != self.format:
+                errors = [*errors, Finding("mixed_formats", f"a {fmt} example in a {self.format} file")]
         for finding in errors:
-            self.errors.add(Issue(outcome.line, *finding))
-        if errors or counts is None or outcome.fingerprint is None:
+            self.errors.add(Issue(line, *finding))
+        if errors or counts is None or fingerprint is None:
             self.over_limit += any(finding.code == "too_many_tokens" for finding in errors)
             if counts is not None:
-                self.rejected_lengths.add(counts.total)
+                total, *_ = counts
+                self.rejected_lengths.add(total)
             return None
-        for finding in outcome.warnings:
-            self.warnings.add(Issue(outcome.line, *finding))
-        self.fingerprints.add(outcome.line, *outcome.fingerprint)
+        for finding in warnings:
+            self.warnings.add(Issue(line, *finding))
+        self.fingerprints.add(line, *fingerprint)
         return counts
 
     def repeats(self) -> int:
