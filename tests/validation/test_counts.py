@@ -23,8 +23,9 @@ from tests.validation.builders import (
 from tests.validation.test_rules import TOOL_FLOW
 from tuning.catalog import resolve_model
 from tuning.tokenizers import get_encoding, ordinary_token_counter
+from tuning.validation import memo
 from tuning.validation.checking import CheckSettings, LineOutcome, check_line, line_tools
-from tuning.validation.counting import ExampleCounts
+from tuning.validation.counting import ExampleCounts, TextReader
 
 
 def _check(number: int, example: Example, encoding: str = "o200k_base") -> LineOutcome:
@@ -165,3 +166,16 @@ def test_the_token_counter_counts_as_encode_ordinary(encoding_name: str) -> None
     ]
     assert [count(text) for text in texts] == [len(encoding.encode_ordinary(text)) for text in texts]
     assert count.__name__ == "buffered"  # the fast path is in use, not the fallback
+
+
+def test_a_batch_reads_as_its_examples_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a batch's new texts ahead changes nothing, with repeats inside the batch, texts too
+    long to remember, and the memory emptied mid-batch."""
+    monkeypatch.setattr(memo, "MAX_REMEMBERED", 8)
+    rng = random.Random(9)
+    batch = [random_chat(rng)["messages"] for _ in range(200)]
+    long_text = [{"role": "user", "content": "x " * 5000}, {"role": "assistant", "content": "y" * 5000}]
+    batch += [batch[3], long_text, long_text, batch[3]]
+    encoding = get_encoding("o200k_base")
+    one_at_a_time = TextReader(encoding)
+    assert TextReader(encoding).examples(batch) == [one_at_a_time.example(messages) for messages in batch]

@@ -2,6 +2,9 @@
 
 This is the CPU-heavy part, so it is a pure function of (settings, batch) that can run in the
 calling process or in a worker process; each process keeps one set of LineTools per setting.
+A batch is checked in three passes: each line parsed and its structure checked; the new texts
+of all its usable examples counted (TextReader.examples, one loop for the tokenizer); then each
+example's counts, scans and fingerprint.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from typing import NamedTuple
 import orjson
 
 from tuning.tokenizers import get_encoding
-from tuning.validation.counting import ExampleCounts, TextReader
+from tuning.validation.counting import ExampleCounts, ExampleText, TextReader
 from tuning.validation.fingerprints import split_digests
-from tuning.validation.rules import Finding, Findings, check_example, detect_format
+from tuning.validation.rules import Finding, Findings, Message, check_example, detect_format
 from tuning.validation.scanning import CHECKS, DataScan, DataScanner, TextGate
 from tuning.validation.special_tokens import SpecialTokens
 from tuning.validation.vision import check_images
@@ -84,8 +87,7 @@ def line_tools(settings: CheckSettings) -> LineTools:
 
 
 def check_batch(settings: CheckSettings, lines: list[tuple[int, bytes]]) -> list[LineOutcome]:
-    tools = line_tools(settings)
-    return [check_line(number, raw, tools) for number, raw in lines]
+    return _check_lines(lines, line_tools(settings))
 
 
 # A LineOutcome as plain tuples: named tuples pickle ten times slower, and a worker process sends
@@ -105,6 +107,28 @@ def check_packed(settings: CheckSettings, lines: list[tuple[int, bytes]]) -> lis
 
 
 def check_line(number: int, raw: bytes, tools: LineTools) -> LineOutcome:
+    (outcome,) = _check_lines([(number, raw)], tools)
+    return outcome
+
+
+class _Usable(NamedTuple):
+    """A line that parsed and passed the structural rules, ready for counting."""
+
+    number: int
+    example: dict[str, object]
+    format: str
+    findings: Findings
+    messages: list[Message]
+
+
+def _check_lines(lines: list[tuple[int, bytes]], tools: LineTools) -> list[LineOutcome]:
+    started = [_start(number, raw) for number, raw in lines]
+    texts = iter(tools.reader.examples([line.messages for line in started if isinstance(line, _Usable)]))
+    return [_finish(line, next(texts), tools) if isinstance(line, _Usable) else line for line in started]
+
+
+def _start(number: int, raw: bytes) -> LineOutcome | _Usable:
+    """Parses the line and applies the structural rules: the outcome of an unusable line."""
     example = _parse(raw)
     if isinstance(example, Finding):
         return LineOutcome(number, None, [example], [], None, None)
@@ -113,8 +137,13 @@ def check_line(number: int, raw: bytes, tools: LineTools) -> LineOutcome:
     messages = check_example(example, fmt, findings)
     if messages is None:
         return LineOutcome(number, fmt, findings.errors, findings.warnings, None, None)
+    return _Usable(number, example, fmt, findings, messages)
+
+
+def _finish(line: _Usable, text: ExampleText, tools: LineTools) -> LineOutcome:
+    """The rules on a usable example's counts and text, and its fingerprint."""
+    number, example, fmt, findings, messages = line
     settings = tools.settings
-    text = tools.reader.example(messages)
     counts = text.counts
     if counts.total > settings.context_limit:
         findings.error(
