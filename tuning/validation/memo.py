@@ -4,29 +4,19 @@ a dataset, so their token counts and digests are computed once, within a memory 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TypeVar
 
-__all__ = ["MAX_REMEMBERED", "MAX_REMEMBERED_CHARS", "ShortTextMemory", "remember_short_texts"]
+__all__ = ["MAX_REMEMBERED", "MAX_REMEMBERED_CHARS", "remember_short_texts"]
 
 MAX_REMEMBERED_CHARS = 4096
 MAX_REMEMBERED = 4096
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class ShortTextMemory(Generic[T]):
-    """`lookup(text)`: the result for `text`, computed once while remembered; `known(text)`:
-    whether it is remembered (nothing is computed)."""
-
-    lookup: Callable[[str], T]
-    known: Callable[[str], bool]
-
-
-def remember_short_texts(compute: Callable[[str], T]) -> ShortTextMemory[T]:
+def remember_short_texts(compute: Callable[[str], T]) -> Callable[[str], T]:
     """`compute`, remembering its results for texts of up to MAX_REMEMBERED_CHARS characters;
-    the memory is emptied when it holds MAX_REMEMBERED of them. Plain closures, not methods,
-    because lookup is called for every string of every example."""
+    the memory is emptied when it holds MAX_REMEMBERED of them. A plain closure, not an
+    object, because it is called for every string of every example."""
     remembered: dict[str, T] = {}
 
     def lookup(text: str) -> T:
@@ -39,4 +29,4 @@ def remember_short_texts(compute: Callable[[str], T]) -> ShortTextMemory[T]:
                 remembered[text] = value
         return value
 
-    return ShortTextMemory(lookup, remembered.__contains__)
+    return lookup
