@@ -29,6 +29,7 @@ __all__ = [
     "get_encoding",
     "ordinary_token_counter",
     "shipped_hashes",
+    "shipped_special_tokens",
 ]
 
 ENCODINGS_DIR = Path(__file__).resolve().parent / "encodings"
@@ -68,24 +69,39 @@ def _load_ranks(name: str) -> dict[bytes, int]:
     return ranks
 
 
-def _offline_parameters(name: str, constructor: types.FunctionType) -> dict[str, Any]:
-    """tiktoken's constructor for `name`, run with our ranks in place of its downloader.
+RanksLoader = Callable[..., dict[bytes, int]]
 
-    The copy gets its own globals, so tiktoken's module is never modified: a thread loading
-    another encoding at the same time is unaffected, and no test helper runs in production.
-    """
-    ranks = _load_ranks(name)
+
+def _shipped_ranks_loader(name: str) -> RanksLoader:
+    """A stand-in for tiktoken's downloader that answers with our verified ranks for `name`."""
 
     def shipped_ranks(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+        ranks = _load_ranks(name)  # refuses an encoding we do not ship, or a file that fails its hash
         if not url.endswith(f"/{name}.tiktoken"):
             raise EncodingError(f"{name} asks for {url}, which is not shipped in {ENCODINGS_DIR}")
         if expected_hash is not None and expected_hash.lower() != shipped_hashes()[name]:
             raise EncodingError(f"tiktoken pins {expected_hash} for {name}, we ship another file")
         return ranks
 
+    return shipped_ranks
+
+
+def _no_ranks(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+    return {}
+
+
+def _encoding_parameters(name: str, load_ranks: RanksLoader) -> dict[str, Any]:
+    """tiktoken's constructor for `name`, run with `load_ranks` in place of its downloader.
+
+    The copy gets its own globals, so tiktoken's module is never modified: a thread loading
+    another encoding at the same time is unaffected, and no test helper runs in production.
+    """
+    constructor: types.FunctionType | None = openai_public.ENCODING_CONSTRUCTORS.get(name)
+    if constructor is None:
+        raise EncodingError(f"unknown encoding {name!r}; available: {available_encodings()}")
     offline = types.FunctionType(
         constructor.__code__,
-        {**constructor.__globals__, "load_tiktoken_bpe": shipped_ranks},
+        {**constructor.__globals__, "load_tiktoken_bpe": load_ranks},
         constructor.__name__,
         constructor.__defaults__,
         constructor.__closure__,
@@ -97,10 +113,18 @@ def _offline_parameters(name: str, constructor: types.FunctionType) -> dict[str,
 @cache
 def get_encoding(name: str) -> tiktoken.Encoding:
     """The tiktoken encoding `name`, built from the shipped, hash-checked file; cached per name."""
-    constructor = openai_public.ENCODING_CONSTRUCTORS.get(name)
-    if constructor is None:
-        raise EncodingError(f"unknown encoding {name!r}; available: {available_encodings()}")
-    return tiktoken.Encoding(**_offline_parameters(name, constructor))
+    return tiktoken.Encoding(**_encoding_parameters(name, _shipped_ranks_loader(name)))
+
+
+@cache
+def shipped_special_tokens() -> frozenset[str]:
+    """The special tokens tiktoken defines for every shipped encoding, read from its constructors
+    without loading any ranks (cheap enough for every validation worker)."""
+    return frozenset(
+        token
+        for name in available_encodings()
+        for token in _encoding_parameters(name, _no_ranks)["special_tokens"]
+    )
 
 
 def ordinary_token_counter(encoding: tiktoken.Encoding) -> Callable[[str], int]:

@@ -42,6 +42,11 @@ SAMPLES = [
     ("xoxb-1234567890-0987654321-abcdefghijklmnop", "possible_secret", "Slack Token"),
     ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "possible_secret", "Stripe Access Key"),
     ("sk-abcdefghij0123456789T3BlbkFJabcdefghij0123456789", "possible_secret", "OpenAI Token"),
+    ("AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q", "possible_secret", "Google API Key"),
+    ("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", "possible_secret", "Google OAuth Client Secret"),
+    ("sk-proj-Xy7Kq2Lm9Np4Rs6Tu8Vw1Yz3Ab5Cd7Ef9Gh2Ij4Kl", "possible_secret", "OpenAI API Key"),
+    ("sk-ant-api03-Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1Jh0Gf9", "possible_secret", "Anthropic API Key"),
+    ("hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh", "possible_secret", "Hugging Face Token"),
     (JWT, "possible_secret", "JSON Web Token"),
     ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA", "possible_secret", "Private Key"),
     ("postgres://admin:hunter2pass@db.example.com/app", "possible_secret", "Basic Auth Credentials"),
@@ -72,6 +77,9 @@ NOT_FOUND = [
     "password: hunter2",  # too short to judge by entropy
     "call me at 2026 3.14 42",  # numbers, not a phone
     "x=y+1; return None",  # code, no key
+    "AIza is a short word",  # a provider prefix alone
+    "the sk-proj-setup script",  # too short for a key
+    "hf_hub_download(repo_id)",  # a Hugging Face function, not a token
     "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/fine-tuning",  # a plain URL
 ]
 

@@ -1,5 +1,5 @@
-"""Special tokens: the set comes from each encoding, every token is found with its message and
-line, in plain and JSON-escaped text, and only the model's own tokens count."""
+"""Special tokens: the set comes from the encodings, every token is found with its message and
+line, in plain and JSON-escaped text, whichever encoding the model uses."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ ENCODINGS = {"o200k_base": "gpt-4o", "cl100k_base": "gpt-35-turbo"}
 
 
 @pytest.mark.parametrize("encoding", sorted(ENCODINGS))
-def test_the_set_is_the_encodings_own_plus_the_chat_markup(encoding: str) -> None:
+def test_the_set_is_every_encodings_own_plus_the_chat_markup(encoding: str) -> None:
     tokens = SpecialTokens(get_encoding(encoding)).tokens
-    assert tokens == get_encoding(encoding).special_tokens_set | CHAT_MARKUP_TOKENS
-    assert "<|endoftext|>" in tokens and "<|im_start|>" in tokens
-    assert ("<|fim_suffix|>" in tokens) is (encoding == "cl100k_base")
+    every_encodings = set().union(*(get_encoding(name).special_tokens_set for name in ENCODINGS))
+    assert tokens == every_encodings | CHAT_MARKUP_TOKENS
+    assert get_encoding(encoding).special_tokens_set < tokens
+    assert {"<|endoftext|>", "<|endofprompt|>", "<|fim_suffix|>", "<|im_start|>"} <= tokens
 
 
 def _tokens_of_both() -> list[tuple[str, str]]:
@@ -41,11 +42,15 @@ def test_every_token_is_an_error_naming_token_message_and_line(encoding: str, to
     assert report.over_limit == 0 and report.lengths.counts  # counted, not crashed
 
 
-def test_the_models_encoding_decides() -> None:
-    """`<|fim_suffix|>` is special in cl100k_base (gpt-35-turbo), ordinary text in o200k_base."""
+@pytest.mark.parametrize("model", ["gpt-35-turbo", "gpt-4o", "gpt-4.1-nano"])
+def test_a_fill_in_the_middle_token_is_refused_whatever_the_encoding(model: str) -> None:
+    """`<|fim_suffix|>` is special only in cl100k_base, but the service refuses it in the data of
+    o200k models too: one such example fails a job hours in."""
     data = with_padding(chat(("user", "complete <|fim_suffix|>"), ("assistant", "ok")))
-    assert validate_bytes(data, model="gpt-35-turbo").error_counts == {"special_token": 1}
-    assert validate_bytes(data, model="gpt-4o").valid
+    report = validate_bytes(data, model=model)
+    assert [(issue.code, issue.line, issue.kind) for issue in report.errors] == [
+        ("special_token", 11, "<|fim_suffix|>")
+    ]
 
 
 @pytest.mark.parametrize(

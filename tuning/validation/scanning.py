@@ -7,6 +7,9 @@ deployment built from data heavy with personal data. What is looked for:
   (its regex detectors only, see SECRET_DETECTORS: AWS, Azure Storage, GitHub, GitLab, Slack,
   Stripe, OpenAI, SendGrid, Twilio, JWTs, private keys, URLs with a password, ...); its
   verification, which calls the providers over the network, is never used;
+- keys of providers detect-secrets 1.5 does not know, by their documented prefixes (Google API
+  keys and OAuth client secrets, OpenAI project, service-account and admin keys without the
+  legacy `T3BlbkFJ` marker, Anthropic keys, Hugging Face tokens);
 - high-entropy values in key-like contexts (`api_key=...`, `token: ...`, `Bearer ...`), entropy
   by detect-secrets' own measure, and connection strings and SAS URLs that carry a key;
 - e-mail addresses, phone numbers (international `+...` or North-American 3-3-4 digits),
@@ -152,6 +155,11 @@ def _phone(match: re.Match[str]) -> bool:
     return 8 <= len(re.sub("[^0-9]", "", match.group())) <= 15
 
 
+def _no_legacy_marker(match: re.Match[str]) -> bool:
+    """detect-secrets' OpenAIDetector names keys that carry the marker; this check the others."""
+    return "T3BlbkFJ" not in match.group()
+
+
 def _random_value(match: re.Match[str]) -> bool:
     value = match.group(1)
     return (
@@ -166,6 +174,13 @@ _KEY_WORDS = (
     r"client[_-]?secret|authorization|bearer"
 )
 OWN_PATTERNS = (
+    TextPattern(SECRET, "Google API Key", r"\bAIza[0-9A-Za-z_-]{35}"),
+    TextPattern(SECRET, "Google OAuth Client Secret", r"\bGOCSPX-[0-9A-Za-z_-]{28}"),
+    TextPattern(
+        SECRET, "OpenAI API Key", r"\bsk-(?:proj|svcacct|admin)-[0-9A-Za-z_-]{20,}", _no_legacy_marker
+    ),
+    TextPattern(SECRET, "Anthropic API Key", r"\bsk-ant-[a-z]{3,5}[0-9]{2}-[0-9A-Za-z_-]{20,}"),
+    TextPattern(SECRET, "Hugging Face Token", r"\bhf_[A-Za-z]{34}\b"),
     TextPattern(
         SECRET,
         "High-entropy value in a key-like context",

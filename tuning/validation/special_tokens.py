@@ -1,9 +1,12 @@
 """Special tokens in the text of an example: the service rejects them, hours into a job.
 
-The set comes from the model's tiktoken encoding (`special_tokens_set`: `<|endoftext|>` and
-`<|endofprompt|>` in o200k_base, plus the three fill-in-the-middle tokens in cl100k_base), plus
-the chat markup tokens that wrap every message of the chat format (`<|im_start|>`,
-`<|im_end|>`, `<|im_sep|>`), which the public encodings do not list. Counting is unaffected:
+The set comes from tiktoken: the model's encoding's `special_tokens_set` and those of every
+encoding we ship (`<|endoftext|>` and `<|endofprompt|>` in o200k_base, plus the three
+fill-in-the-middle tokens in cl100k_base), plus the chat markup tokens that wrap every message of
+the chat format (`<|im_start|>`, `<|im_end|>`, `<|im_sep|>`), which the public encodings do not
+list. The union, not the model's own set: the service fails a job, as an invalid file format,
+over a `<|fim_suffix|>` in one example for the o200k models too (reported in
+johny-b/llmcomp#59), although o200k_base itself reads that text as ordinary text. Counting is unaffected:
 tokens are counted with encode_ordinary, which reads such text as ordinary text. `pattern` joins
 the checking's one RE2 pass over each example (checking.py), which sees decoded text, so JSON
 escapes (`\u003c|endoftext|>`) hide nothing; `check` then names the tokens, message by message.
@@ -16,6 +19,7 @@ from collections.abc import Sequence
 
 import tiktoken
 
+from tuning.tokenizers import shipped_special_tokens
 from tuning.validation.rules import Findings, Message
 from tuning.validation.texts import message_strings
 
@@ -28,7 +32,7 @@ class SpecialTokens:
     """Finds the special tokens of one encoding in examples."""
 
     def __init__(self, encoding: tiktoken.Encoding) -> None:
-        self.tokens = frozenset(encoding.special_tokens_set) | CHAT_MARKUP_TOKENS
+        self.tokens = frozenset(encoding.special_tokens_set) | shipped_special_tokens() | CHAT_MARKUP_TOKENS
         alternatives = sorted(self.tokens, key=len, reverse=True)
         self.pattern = "|".join(map(re.escape, alternatives))
         self._pattern = re.compile(self.pattern)
